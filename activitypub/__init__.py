@@ -1,0 +1,1 @@
+"""Buurtplein protocol core: pure ActivityPub, no I/O."""

@@ -1,0 +1,1 @@
+"""The Buurtplein product: HTTP routes, domain, storage, CLI."""

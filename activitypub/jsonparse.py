@@ -62,5 +62,15 @@ def dumps(value: Any) -> bytes:
     """Serialise for the wire or for jsonb: NUL characters are dropped (jsonb refuses them)."""
     raw = orjson.dumps(value)
     if b"\\u0000" in raw:
-        raw = raw.replace(b"\\u0000", b"")
+        raw = orjson.dumps(_strip_nul(value))
     return raw
+
+
+def _strip_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    return value

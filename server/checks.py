@@ -1,0 +1,61 @@
+"""`buurtplein check`: diagnose configuration, database connectivity and migrations."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from server.config import Settings
+from server.runtime import resolve_dsn
+from server.storage.embedded import EmbeddedDatabaseRefused
+from server.storage.migrations import MigrationError, migration_status
+from server.storage.pool import DatabaseUnavailable, connect, redact_dsn
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+async def run_checks(settings: Settings) -> list[CheckResult]:
+    results = [
+        CheckResult("configuration", True, f"public URL {settings.base_url}"),
+        _check_data_dir(settings),
+    ]
+    try:
+        dsn = await resolve_dsn(settings)
+    except (DatabaseUnavailable, EmbeddedDatabaseRefused) as exc:
+        return [*results, CheckResult("database", False, str(exc))]
+    try:
+        conn = await connect(dsn)
+    except DatabaseUnavailable as exc:
+        return [*results, CheckResult("database", False, str(exc))]
+    try:
+        version = await conn.fetchval("SHOW server_version")
+        results.append(CheckResult("database", True, f"PostgreSQL {version} at {redact_dsn(dsn)}"))
+        try:
+            status = await migration_status(conn)
+        except MigrationError as exc:
+            results.append(CheckResult("migrations", False, str(exc)))
+        else:
+            if status.pending:
+                results.append(CheckResult(
+                    "migrations", False,
+                    f"{len(status.pending)} pending ({', '.join(status.pending)}): run `buurtplein migrate`",
+                ))
+            else:
+                results.append(CheckResult("migrations", True, f"{len(status.applied)} applied"))
+    finally:
+        await conn.close()
+    return results
+
+
+def _check_data_dir(settings: Settings) -> CheckResult:
+    path = settings.data_dir
+    if path.exists() and not os.access(path, os.W_OK):
+        return CheckResult("data directory", False, f"{path} is not writable")
+    if not path.exists() and not os.access(path.resolve().parent, os.W_OK):
+        return CheckResult("data directory", False, f"{path} cannot be created")
+    return CheckResult("data directory", True, str(path.resolve()))

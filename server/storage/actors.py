@@ -1,0 +1,182 @@
+"""SQL for actors and their keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from server.storage.pool import Connection, Pool, Record
+
+Db = Pool | Connection
+
+
+@dataclass(frozen=True)
+class ActorRow:
+    id: int
+    ap_id: str
+    kind: str
+    is_local: bool
+    username: str
+    domain: str
+    name: str
+    summary: str
+    url: str | None
+    inbox_url: str
+    shared_inbox_url: str | None
+    followers_url: str | None
+    manually_approves: bool
+    discoverable: bool
+    also_known_as: tuple[str, ...]
+    moved_to: str | None
+    icon_url: str | None
+    image_url: str | None
+    created_at: datetime
+    gone_at: datetime | None
+
+    @property
+    def delivery_inbox(self) -> str:
+        return self.shared_inbox_url or self.inbox_url
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    key_id: str
+    actor_id: int
+    actor_ap_id: str
+    algorithm: str
+    public_pem: str
+    private_pem: str | None
+    fetched_at: datetime
+
+
+_ACTOR_COLUMNS = """id, ap_id, kind, is_local, username, domain, name, summary, url, inbox_url,
+    shared_inbox_url, followers_url, manually_approves, discoverable, also_known_as, moved_to,
+    icon_url, image_url, created_at, gone_at"""
+
+
+def _actor(row: Record | None) -> ActorRow | None:
+    if row is None:
+        return None
+    values = dict(row)
+    values["also_known_as"] = tuple(values["also_known_as"] or ())
+    return ActorRow(**values)
+
+
+async def actor_by_id(db: Db, actor_id: int) -> ActorRow | None:
+    return _actor(await db.fetchrow(f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE id = $1", actor_id))
+
+
+async def actor_by_ap_id(db: Db, ap_id: str) -> ActorRow | None:
+    return _actor(await db.fetchrow(f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE ap_id = $1", ap_id))
+
+
+async def local_actor(db: Db, username: str) -> ActorRow | None:
+    return _actor(
+        await db.fetchrow(
+            f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE is_local AND lower(username) = lower($1)",
+            username,
+        )
+    )
+
+
+async def actor_by_handle(db: Db, username: str, domain: str) -> ActorRow | None:
+    return _actor(
+        await db.fetchrow(
+            f"""SELECT {_ACTOR_COLUMNS} FROM actors
+                WHERE lower(username) = lower($1) AND lower(domain) = lower($2)""",
+            username,
+            domain,
+        )
+    )
+
+
+async def insert_actor(db: Db, fields: dict[str, Any]) -> ActorRow:
+    names = list(fields)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    row = await db.fetchrow(
+        f"INSERT INTO actors ({', '.join(names)}) VALUES ({placeholders}) RETURNING {_ACTOR_COLUMNS}",
+        *fields.values(),
+    )
+    actor = _actor(row)
+    assert actor is not None
+    return actor
+
+
+async def upsert_remote_actor(db: Db, fields: dict[str, Any]) -> ActorRow:
+    """Insert or refresh a remote actor by ap_id (the handle may change on refresh)."""
+    names = list(fields)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "ap_id")
+    row = await db.fetchrow(
+        f"""INSERT INTO actors ({', '.join(names)}) VALUES ({placeholders})
+            ON CONFLICT (ap_id) DO UPDATE SET {updates}, updated_at = now()
+            RETURNING {_ACTOR_COLUMNS}""",
+        *fields.values(),
+    )
+    actor = _actor(row)
+    assert actor is not None
+    return actor
+
+
+async def replace_keys(db: Db, actor_id: int, keys: Sequence[tuple[str, str, str]]) -> None:
+    """Set a remote actor's public keys to exactly `keys` ((key_id, algorithm, pem), …)."""
+    await db.execute(
+        "DELETE FROM actor_keys WHERE actor_id = $1 AND NOT (key_id = ANY($2::text[]))",
+        actor_id,
+        [k[0] for k in keys],
+    )
+    await db.executemany(
+        """INSERT INTO actor_keys (key_id, actor_id, algorithm, public_pem) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (key_id) DO UPDATE SET actor_id = EXCLUDED.actor_id,
+               algorithm = EXCLUDED.algorithm, public_pem = EXCLUDED.public_pem, fetched_at = now()""",
+        [(key_id, actor_id, algorithm, pem) for key_id, algorithm, pem in keys],
+    )
+
+
+async def insert_local_key(
+    db: Db, key_id: str, actor_id: int, algorithm: str, public_pem: str, private_pem: str
+) -> None:
+    await db.execute(
+        """INSERT INTO actor_keys (key_id, actor_id, algorithm, public_pem, private_pem)
+           VALUES ($1, $2, $3, $4, $5)""",
+        key_id, actor_id, algorithm, public_pem, private_pem,
+    )
+
+
+async def key_by_id(db: Db, key_id: str) -> KeyRow | None:
+    row = await db.fetchrow(
+        """SELECT k.key_id, k.actor_id, a.ap_id AS actor_ap_id, k.algorithm, k.public_pem,
+                  k.private_pem, k.fetched_at
+           FROM actor_keys k JOIN actors a ON a.id = k.actor_id WHERE k.key_id = $1""",
+        key_id,
+    )
+    return KeyRow(**dict(row)) if row else None
+
+
+async def keys_of_actor(db: Db, actor_id: int) -> list[KeyRow]:
+    rows = await db.fetch(
+        """SELECT k.key_id, k.actor_id, a.ap_id AS actor_ap_id, k.algorithm, k.public_pem,
+                  k.private_pem, k.fetched_at
+           FROM actor_keys k JOIN actors a ON a.id = k.actor_id WHERE k.actor_id = $1
+           ORDER BY k.algorithm DESC""",
+        actor_id,
+    )
+    return [KeyRow(**dict(r)) for r in rows]
+
+
+async def mark_actor_gone(db: Db, ap_id: str) -> None:
+    await db.execute("UPDATE actors SET gone_at = now() WHERE ap_id = $1 AND NOT is_local", ap_id)
+
+
+async def count_local_actors(db: Db, kind: str) -> int:
+    value = await db.fetchval("SELECT count(*) FROM actors WHERE is_local AND kind = $1", kind)
+    return int(value)
+
+
+async def list_local_actors(db: Db, kind: str) -> list[ActorRow]:
+    rows = await db.fetch(
+        f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE is_local AND kind = $1 ORDER BY username", kind
+    )
+    return [a for a in (_actor(r) for r in rows) if a is not None]

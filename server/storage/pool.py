@@ -1,0 +1,85 @@
+"""The asyncpg connection pool, with jsonb encoded by orjson."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+from activitypub.jsonparse import dumps
+
+Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+Record = asyncpg.Record
+
+
+class DatabaseUnavailable(RuntimeError):
+    """PostgreSQL cannot be reached; the message says what to check."""
+
+
+async def _init_connection(conn: Any) -> None:
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=lambda value: b"\x01" + dumps(value),
+        decoder=lambda data: orjson.loads(data[1:]),
+        schema="pg_catalog",
+        format="binary",
+    )
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
+    try:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            init=_init_connection,
+            command_timeout=60,
+            max_inactive_connection_lifetime=300,
+        )
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseUnavailable(describe_connect_error(dsn, exc)) from None
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str) -> Connection:
+    try:
+        return await asyncpg.connect(dsn)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseUnavailable(describe_connect_error(dsn, exc)) from None
+
+
+def describe_connect_error(dsn: str, exc: BaseException) -> str:
+    where = redact_dsn(dsn)
+    if isinstance(exc, asyncpg.InvalidPasswordError):
+        return f"PostgreSQL at {where} refused the password; check DATABASE_URL"
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"the database in {where} does not exist; create it with `createdb` or fix DATABASE_URL"
+    if isinstance(exc, OSError):
+        return f"cannot reach PostgreSQL at {where} ({exc.strerror or exc}); is it running?"
+    return f"PostgreSQL at {where}: {exc}"
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN without its password, for messages and logs."""
+    if "@" not in dsn or "://" not in dsn:
+        return dsn
+    scheme, rest = dsn.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True for failures that mean "the database is away", not "the query is wrong"."""
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.ConnectionDoesNotExistError
+        | asyncpg.AdminShutdownError
+        | asyncpg.TooManyConnectionsError,
+    )

@@ -1,11 +1,13 @@
 """make_app(settings, dsn): the aiohttp application, wired explicitly.
 
-State lives under typed `web.AppKey`s; the pool, the outbound HTTP client and the
-background workers are opened and closed by `cleanup_ctx`, in that order.
+State lives under typed `web.AppKey`s; the pool, the outbound HTTP client, the instance
+actor and the background workers are opened by `cleanup_ctx` in that order and closed in
+reverse (workers stop between jobs before the pool closes).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -13,10 +15,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from server.appkeys import DSN, POOL, SETTINGS
+from federation.http import HttpClient, HttpLimits
+from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, REMOTE, SETTINGS
 from server.config import Settings
+from server.domain.actors import ensure_instance_actor
+from server.keyring import KeyRing
 from server.logs import request_id
-from server.routes import health
+from server.metrics import Metrics
+from server.remote import RemoteActors, make_signer
+from server.routes import health, inbox
 from server.storage.pool import create_pool
 
 log = logging.getLogger(__name__)
@@ -45,6 +52,15 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
+def http_limits(settings: Settings) -> HttpLimits:
+    return HttpLimits(
+        connect_timeout=settings.connect_timeout_seconds,
+        total_timeout=settings.fetch_timeout_seconds,
+        max_response_bytes=settings.fetch_max_bytes,
+        per_host_concurrency=settings.per_host_concurrency,
+    )
+
+
 async def _database(app: web.Application) -> AsyncIterator[None]:
     pool = await create_pool(app[DSN])
     app[POOL] = pool
@@ -52,13 +68,41 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await pool.close()
 
 
+async def _federation(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    pool = app[POOL]
+    keyring = KeyRing(pool)
+    instance_actor = await ensure_instance_actor(pool, settings)
+    instance_keys = await keyring.for_actor(instance_actor.id)
+    async with HttpClient(settings.base_url, limits=http_limits(settings),
+                          allowed=settings.allowed_private_networks) as client:
+        app[HTTP] = client
+        app[KEYRING] = keyring
+        app[INSTANCE_ACTOR] = instance_actor
+        app[REMOTE] = RemoteActors(pool, client, lambda: make_signer(instance_keys))
+        yield
+
+
+async def _workers(app: web.Application) -> AsyncIterator[None]:
+    from server.workers import Workers
+
+    settings = app[SETTINGS]
+    if settings.workers <= 0:
+        yield
+        return
+    workers = Workers(settings, app[POOL], app[HTTP], app[KEYRING], app[REMOTE], app[METRICS])
+    task = asyncio.create_task(workers.run())
+    yield
+    await workers.stop()
+    await task
+
+
 def make_app(settings: Settings, dsn: str) -> web.Application:
-    app = web.Application(
-        middlewares=[request_context],
-        client_max_size=settings.inbox_max_bytes,
-    )
+    app = web.Application(middlewares=[request_context], client_max_size=settings.inbox_max_bytes)
     app[SETTINGS] = settings
     app[DSN] = dsn
-    app.cleanup_ctx.append(_database)
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.extend([_database, _federation, _workers])
     health.setup(app)
+    inbox.setup(app)
     return app

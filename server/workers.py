@@ -1,12 +1,235 @@
-"""Background workers: inbox processing and delivery, until `stop` is set."""
+"""Background workers: the inbox queue and the delivery queue, until stopped.
+
+Both queues are rows in PostgreSQL claimed with `FOR UPDATE SKIP LOCKED` and a lease
+(`locked_until`): a worker killed mid-job leaves rows that another worker claims again
+when the lease expires, so nothing answered with 202 or queued for delivery is lost.
+A stop request lets jobs in flight finish, then returns.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
+from collections import OrderedDict
+from datetime import timedelta
 
+from activitypub.jsonparse import dumps
+from activitypub.signatures import Scheme
+from federation import hoststate
+from federation.delivery import DeliveryResult, deliver
+from federation.dispatch import Handled
+from federation.http import HttpClient
+from federation.ports import RequestSigner
+from federation.retry import Outcome, next_attempt
 from server.config import Settings
-from server.storage.pool import Pool
+from server.handlers import dispatcher
+from server.handlers.context import HandlerContext
+from server.keyring import KeyRing, SigningKeys
+from server.metrics import Metrics
+from server.remote import RemoteActors, make_signer, utcnow
+from server.storage import actors as actor_store
+from server.storage import deliveries as delivery_store
+from server.storage import inbox as inbox_store
+from server.storage.deliveries import Delivery, HostRow
+from server.storage.inbox import InboxItem
+from server.storage.pool import Pool, is_connection_error
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.5
+INBOX_LEASE_SECONDS = 120
+DELIVERY_LEASE_SECONDS = 90  # longer than one delivery can take (total timeout 30 s, two knocks)
+INBOX_MAX_ATTEMPTS = 5
+BATCH = 20
 
 
-async def run_workers(settings: Settings, pool: Pool, stop: asyncio.Event) -> None:
-    await stop.wait()
+def to_state(row: HostRow) -> hoststate.HostState:
+    return hoststate.HostState(
+        host=row.host, consecutive_failures=row.consecutive_failures,
+        paused_until=row.paused_until, failure_days=row.failure_days,
+        unavailable_since=row.unavailable_since, last_success_at=row.last_success_at,
+    )
+
+
+def to_row(state: hoststate.HostState, scheme: str | None) -> HostRow:
+    return HostRow(
+        host=state.host, consecutive_failures=state.consecutive_failures,
+        paused_until=state.paused_until, failure_days=state.failure_days,
+        unavailable_since=state.unavailable_since, last_success_at=state.last_success_at,
+        signature_scheme=scheme,
+    )
+
+
+class Workers:
+    def __init__(
+        self, settings: Settings, pool: Pool, http: HttpClient, keyring: KeyRing,
+        remote: RemoteActors, metrics: Metrics, rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.http = http
+        self.keyring = keyring
+        self.remote = remote
+        self.metrics = metrics
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._stopping = asyncio.Event()
+        self._inbox_wake = asyncio.Event()
+        self._delivery_wake = asyncio.Event()
+        self._bodies: OrderedDict[int, bytes] = OrderedDict()
+
+    def wake_inbox(self) -> None:
+        self._inbox_wake.set()
+
+    def wake_delivery(self) -> None:
+        self._delivery_wake.set()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._inbox_wake.set()
+        self._delivery_wake.set()
+
+    async def run(self) -> None:
+        loops = [self._inbox_loop() for _ in range(max(1, self.settings.workers))]
+        await asyncio.gather(*loops, self._delivery_loop())
+
+    async def _sleep(self, wake: asyncio.Event) -> None:
+        try:
+            await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+        except TimeoutError:
+            pass
+        wake.clear()
+
+    # -- inbox ---------------------------------------------------------------------------
+
+    async def _inbox_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                items = await inbox_store.claim_items(self.pool, BATCH, INBOX_LEASE_SECONDS)
+            except Exception as exc:
+                await self._database_trouble(exc)
+                continue
+            for item in items:
+                await self.process_item(item)
+            if not items:
+                await self._sleep(self._inbox_wake)
+
+    async def process_item(self, item: InboxItem) -> None:
+        kind = str(item.document.get("type"))
+        try:
+            sender = await self.remote.actor(item.actor_ap_id)
+            if sender is None:
+                raise LookupError("sender unknown")
+            ctx = HandlerContext(
+                pool=self.pool, settings=self.settings, remote=self.remote, keyring=self.keyring,
+                http=self.http, sender=sender, recipient_id=item.recipient_id, clock=utcnow,
+            )
+            result = await dispatcher.dispatch(ctx, item.document)
+            state = "done" if isinstance(result, Handled) else "ignored"
+            detail = result.detail if isinstance(result, Handled) else result.reason
+            await inbox_store.finish_item(self.pool, item.id, state, None if state == "done" else detail)
+            self.metrics.count_handled(kind, state)
+            log.debug("activity processed", extra={"activity": item.activity_id, "result": detail})
+            self.wake_delivery()
+        except Exception as exc:
+            await self._inbox_failure(item, kind, exc)
+
+    async def _inbox_failure(self, item: InboxItem, kind: str, exc: Exception) -> None:
+        if is_connection_error(exc):
+            return  # the lease expires and the row is claimed again once the database is back
+        log.warning("activity processing failed", exc_info=exc,
+                    extra={"activity": item.activity_id, "attempts": item.attempts})
+        try:
+            if item.attempts >= INBOX_MAX_ATTEMPTS:
+                await inbox_store.finish_item(self.pool, item.id, "failed", str(exc)[:500])
+                self.metrics.count_handled(kind, "failed")
+            else:
+                delay = timedelta(seconds=30 * 2 ** item.attempts)
+                await inbox_store.retry_item(self.pool, item.id, utcnow() + delay, str(exc)[:500])
+        except Exception as inner:
+            await self._database_trouble(inner)
+
+    async def _database_trouble(self, exc: Exception) -> None:
+        if not is_connection_error(exc):
+            log.error("worker error", exc_info=exc)
+        else:
+            log.warning("database unavailable; worker waits")
+        await asyncio.sleep(1.0)
+
+    # -- delivery ------------------------------------------------------------------------
+
+    async def _delivery_loop(self) -> None:
+        slots = asyncio.Semaphore(self.settings.delivery_concurrency)
+        running: set[asyncio.Task[None]] = set()
+        while not self._stopping.is_set():
+            free = slots._value  # noqa: SLF001 - how many rows to claim now
+            claimed: list[Delivery] = []
+            if free > 0:
+                try:
+                    claimed = await delivery_store.claim_deliveries(self.pool, free, DELIVERY_LEASE_SECONDS)
+                except Exception as exc:
+                    await self._database_trouble(exc)
+                    continue
+            for delivery in claimed:
+                await slots.acquire()
+                task = asyncio.create_task(self._deliver_one(delivery, slots))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if not claimed:
+                await self._sleep(self._delivery_wake)
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    def _body(self, delivery: Delivery) -> bytes:
+        body = self._bodies.get(delivery.activity_id)
+        if body is None:
+            body = dumps(delivery.document)
+            self._bodies[delivery.activity_id] = body
+            if len(self._bodies) > 64:
+                self._bodies.popitem(last=False)
+        return body
+
+    async def _deliver_one(self, delivery: Delivery, slots: asyncio.Semaphore) -> None:
+        try:
+            host = await delivery_store.host_row(self.pool, delivery.host)
+            if host.unavailable_since is not None:
+                await delivery_store.finish_delivery(self.pool, delivery.id, "failed", "host unavailable")
+                self.metrics.count_delivery("skipped_unavailable")
+                return
+            signing = await self.keyring.for_actor(delivery.actor_id)
+            result = await deliver(
+                self.http, delivery.inbox_url, self._body(delivery),
+                signer_for=lambda scheme: self._signer(signing, scheme),
+                known_scheme=host.signature_scheme if host.signature_scheme in ("rfc9421", "cavage") else None,  # type: ignore[arg-type]
+                now=utcnow,
+            )
+            await self._record(delivery, host, result)
+        except Exception as exc:
+            if not is_connection_error(exc):
+                log.error("delivery error", exc_info=exc, extra={"delivery": delivery.id})
+        finally:
+            slots.release()
+
+    def _signer(self, signing: SigningKeys, scheme: Scheme) -> RequestSigner:
+        return make_signer(signing, scheme=scheme)
+
+    async def _record(self, delivery: Delivery, host: HostRow, result: DeliveryResult) -> None:
+        now = utcnow()
+        self.metrics.count_delivery(result.outcome.name.lower())
+        state = to_state(host)
+        if result.outcome is Outcome.DONE:
+            await delivery_store.finish_delivery(self.pool, delivery.id, "done")
+            await delivery_store.save_host(self.pool, to_row(hoststate.on_success(state, now), result.scheme))
+            return
+        if result.outcome in (Outcome.RETRY, Outcome.RETRY_OTHER_SCHEME):
+            at = next_attempt(delivery.attempts, now, retry_after=result.retry_after, rng=self.rng)
+            if at is None:
+                await delivery_store.finish_delivery(self.pool, delivery.id, "failed", result.error)
+            else:
+                await delivery_store.reschedule_delivery(self.pool, delivery.id, at, result.error)
+            failed = hoststate.on_failure(state, now)
+            await delivery_store.save_host(self.pool, to_row(failed, host.signature_scheme))
+            return
+        await delivery_store.finish_delivery(self.pool, delivery.id, "failed", result.error)
+        if result.outcome is Outcome.GONE:
+            await actor_store.mark_inbox_gone(self.pool, delivery.inbox_url)
+

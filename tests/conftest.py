@@ -3,6 +3,7 @@ database, and real running instances on loopback. No database mocks."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from server.storage.embedded import start_embedded
 from tests.harness import (
     PEER_ADDRESSES,
     REPO,
+    Canary,
     Instance,
     create_database,
     drop_database,
@@ -74,3 +76,25 @@ async def three_instances(
         running_instance(database_server, template_database, PEER_ADDRESSES[2], c_dir) as c,
     ):
         yield a, b, c
+
+
+@pytest.fixture
+async def canary() -> AsyncIterator[Canary]:
+    """Counts connections to 127.0.0.1/::1: SSRF tests assert it stays at zero."""
+    found = Canary()
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        found.connections += 1
+        writer.close()
+
+    v4 = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    found.port = v4.sockets[0].getsockname()[1]
+    found.servers.append(v4)
+    try:
+        found.servers.append(await asyncio.start_server(on_connect, "::1", found.port))
+    except OSError:
+        pass  # no IPv6 loopback here
+    yield found
+    for server in found.servers:
+        server.close()
+        await server.wait_closed()

@@ -118,3 +118,34 @@ async def running_instance(
         await session.close()
         await runner.cleanup()
         await drop_database(server_dsn, name)
+
+
+def federating(inst: Instance) -> Any:
+    """The domain's federation context of a running instance."""
+    from server.appkeys import KEYRING, REMOTE
+    from server.domain.federation_context import Federating
+
+    return Federating(inst.pool, inst.settings, inst.app[KEYRING], inst.app[REMOTE])
+
+
+async def wait_for(check: Any, *, timeout: float = 15.0, interval: float = 0.1) -> Any:
+    """Poll the async `check` until it returns something truthy (bounded)."""
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+@dataclass
+class Canary:
+    """A TCP listener on 127.0.0.1 (and ::1) that no outbound request may ever reach."""
+
+    port: int = 0
+    connections: int = 0
+    servers: list[Any] = field(default_factory=list)

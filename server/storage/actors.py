@@ -180,3 +180,95 @@ async def list_local_actors(db: Db, kind: str) -> list[ActorRow]:
         f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE is_local AND kind = $1 ORDER BY username", kind
     )
     return [a for a in (_actor(r) for r in rows) if a is not None]
+
+
+async def set_moved_to(db: Db, ap_id: str, moved_to: str) -> None:
+    await db.execute("UPDATE actors SET moved_to = $2, updated_at = now() WHERE ap_id = $1", ap_id, moved_to)
+
+
+async def local_followers(db: Db, followed_id: int) -> list[ActorRow]:
+    """Local actors that follow `followed_id` (accepted or pending), in one query."""
+    columns = ", ".join(f"a.{c.strip()}" for c in _ACTOR_COLUMNS.split(","))
+    rows = await db.fetch(
+        f"""SELECT {columns} FROM follows f JOIN actors a ON a.id = f.follower_id
+            WHERE f.followed_id = $1 AND a.is_local ORDER BY f.id""",
+        followed_id,
+    )
+    return [a for a in (_actor(r) for r in rows) if a is not None]
+
+
+async def mark_inbox_gone(db: Db, inbox_url: str) -> None:
+    """A 410 from a personal inbox: its actor is gone."""
+    await db.execute(
+        "UPDATE actors SET gone_at = now() WHERE inbox_url = $1 AND NOT is_local AND gone_at IS NULL",
+        inbox_url,
+    )
+
+
+async def reactors_of(db: Db, object_ap_id: str) -> list[ActorRow]:
+    """Actors that liked or boosted an object (they hold a copy and should hear of a Delete)."""
+    columns = ", ".join(f"a.{c.strip()}" for c in _ACTOR_COLUMNS.split(","))
+    rows = await db.fetch(
+        f"""SELECT DISTINCT {columns} FROM reactions r JOIN actors a ON a.id = r.actor_id
+            WHERE r.object_ap_id = $1""",
+        object_ap_id,
+    )
+    return [a for a in (_actor(r) for r in rows) if a is not None]
+
+
+# --- read side (actor documents, WebFinger, NodeInfo) -------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicKeyRow:
+    """A public key as published in an actor document (never the private half)."""
+
+    key_id: str
+    algorithm: str
+    public_pem: str
+
+
+async def local_actor_with_keys(db: Db, username: str) -> tuple[ActorRow, list[PublicKeyRow]] | None:
+    """A local actor and its public keys in one round trip (the actor-document hot path)."""
+    row = await db.fetchrow(
+        f"""SELECT {_ACTOR_COLUMNS},
+                   (SELECT coalesce(jsonb_agg(jsonb_build_array(k.key_id, k.algorithm, k.public_pem)
+                                              ORDER BY k.algorithm DESC), '[]'::jsonb)
+                    FROM actor_keys k WHERE k.actor_id = actors.id) AS public_keys
+            FROM actors WHERE is_local AND lower(username) = lower($1)""",
+        username,
+    )
+    if row is None:
+        return None
+    values = dict(row)
+    public_keys = [PublicKeyRow(*item) for item in values.pop("public_keys")]
+    values["also_known_as"] = tuple(values["also_known_as"] or ())
+    return ActorRow(**values), public_keys
+
+
+@dataclass(frozen=True)
+class UsageCounts:
+    users_total: int
+    users_active_month: int
+    users_active_halfyear: int
+    local_posts: int
+
+
+async def local_usage_counts(db: Db) -> UsageCounts:
+    """NodeInfo usage in one query. Users are local, not-gone Person actors; "active" in a
+    window means created in it or having published a local object in it (no login tracking)."""
+    row = await db.fetchrow(
+        """WITH residents AS (
+               SELECT a.id, a.created_at,
+                      (SELECT max(o.published_at) FROM objects o
+                       WHERE o.actor_id = a.id AND o.is_local) AS last_post
+               FROM actors a WHERE a.is_local AND a.kind = 'Person' AND a.gone_at IS NULL)
+           SELECT (SELECT count(*) FROM residents) AS total,
+                  (SELECT count(*) FROM residents WHERE greatest(created_at, last_post)
+                       >= now() - interval '30 days') AS month,
+                  (SELECT count(*) FROM residents WHERE greatest(created_at, last_post)
+                       >= now() - interval '180 days') AS halfyear,
+                  (SELECT count(*) FROM objects WHERE is_local AND deleted_at IS NULL) AS posts"""
+    )
+    assert row is not None
+    return UsageCounts(int(row["total"]), int(row["month"]), int(row["halfyear"]), int(row["posts"]))

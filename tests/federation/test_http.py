@@ -15,7 +15,6 @@ import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -33,39 +32,12 @@ from federation.http import (
     check_url,
     looks_like_ip_literal,
 )
+from tests.harness import Canary
 
 ALLOWED = parse_networks(["127.0.0.2/31"])
 BASE_URL = "https://buurt.example"
 MiB = 1024 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Canary:
-    port: int = 0
-    connections: int = 0
-    servers: list[asyncio.Server] = field(default_factory=list)
-
-
-@pytest.fixture
-async def canary() -> AsyncIterator[Canary]:
-    found = Canary()
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        found.connections += 1
-        writer.close()
-
-    v4 = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    found.port = v4.sockets[0].getsockname()[1]
-    found.servers.append(v4)
-    try:
-        found.servers.append(await asyncio.start_server(on_connect, "::1", found.port))
-    except OSError:
-        pass  # no IPv6 loopback here; the v6 tests still must not connect anywhere
-    yield found
-    for server in found.servers:
-        server.close()
-        await server.wait_closed()
 
 
 @pytest.fixture

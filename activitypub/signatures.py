@@ -1,0 +1,364 @@
+"""draft-cavage-http-signatures-12 signatures, on `cryptography` only (pure; no I/O).
+
+The verification algorithm is decided by the type of the key we looked up,
+never by the ``algorithm=`` parameter of the header: an RSA key verifies
+RSASSA-PKCS1-v1_5 with SHA-256, an Ed25519 key verifies Ed25519. The header's
+``algorithm`` may only confirm that choice (``rsa-sha256``/``hs2019`` for RSA,
+``hs2019``/``ed25519`` for Ed25519); anything else (``hmac-sha256``...) is refused.
+
+The shared request/result types of the inbox entry point live here too;
+:mod:`activitypub.request_signing` dispatches between this module and
+:mod:`activitypub.message_signatures` (RFC 9421).
+"""
+
+from __future__ import annotations
+
+import binascii
+import email.utils
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Literal, NamedTuple, cast
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+from activitypub.digests import check_content_digest, check_digest
+from activitypub.keys import PublicKey
+
+Scheme = Literal["cavage", "rfc9421"]
+
+MAX_SIGNATURE_HEADER = 8192
+MAX_SIGNATURE_B64 = 2048
+MAX_DATE_HEADER = 64
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_KEY_ALGORITHMS = {
+    "rsa": frozenset({"rsa-sha256", "hs2019"}),
+    "ed25519": frozenset({"hs2019", "ed25519"}),
+}
+_KIND_BY_TYPE: dict[type, str] = {}
+# one `name=value` or `name="quoted, value"` parameter and the comma after it; the
+# second form allows backslash escapes in quoted values (slower, used only when needed)
+_PARAM = r'[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(?:"({})"|([!#-+\--\[\]-~]*))[ \t]*(?:,|\Z)'
+_PARAM_RE = re.compile(_PARAM.format(r'[^"]*'))
+_PARAM_ESCAPED_RE = re.compile(_PARAM.format(r'[^"\\]*(?:\\.[^"\\]*)*'))
+_UNESCAPE_RE = re.compile(r"\\(.)")
+_TIMESTAMP_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PKCS1V15, _SHA256 = padding.PKCS1v15(), hashes.SHA256()
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+@dataclass(frozen=True)
+class HttpRequestParts:
+    method: str  # "POST"
+    url: str  # full URL as this server sees it; path+query give (request-target)
+    headers: Mapping[str, str]  # lower-case names; repeated headers joined with ", "
+    body: bytes
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    key_id: str | None
+    scheme: Scheme | None
+    reason: str  # short and safe to log
+
+
+class SignatureError(ValueError):
+    """A signature was refused; ``reason`` is short and safe to log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CavageSignature(NamedTuple):
+    """A parsed ``Signature`` header (draft-cavage-12 section 2.1)."""
+
+    key_id: str
+    algorithm: str | None
+    headers: tuple[str, ...]
+    signature: bytes
+    created: str | None
+    expires: str | None
+
+
+# --- shared helpers (also used by message_signatures and request_signing) ----------
+
+
+def as_utc(now: datetime) -> datetime:
+    """`now` in UTC; a naive datetime is taken to be UTC already."""
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def url_authority(url: str) -> str:
+    """Lower-case host[:port] of an absolute URL, without a default port."""
+    split = urlsplit(url)
+    host = (split.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = split.port
+    if port is None or _DEFAULT_PORTS.get(split.scheme.lower()) == port:
+        return host
+    return f"{host}:{port}"
+
+
+def request_target(url: str) -> str:
+    split = urlsplit(url)
+    return (split.path or "/") + (f"?{split.query}" if split.query else "")
+
+
+def expects_body_digest(method: str, body: bytes | None) -> bool:
+    return bool(body) or method.upper() in _BODY_METHODS
+
+
+# --- parsing ---------------------------------------------------------------------
+
+
+def _signature_header(headers: Mapping[str, str]) -> str:
+    value = headers.get("signature")
+    if value is None:
+        auth = headers.get("authorization", "")
+        if auth[:10].lower() != "signature ":
+            raise SignatureError("missing signature")
+        value = auth[10:]
+    if len(value) > MAX_SIGNATURE_HEADER:
+        raise SignatureError("signature header too large")
+    return value
+
+
+def parse_params(value: str) -> dict[str, str]:
+    """Parameters of a Signature header, names lower-cased; duplicates refused."""
+    params: dict[str, str] = {}
+    pos, end = 0, len(value.rstrip())
+    pattern = _PARAM_ESCAPED_RE if "\\" in value else _PARAM_RE
+    while pos < end:
+        match = pattern.match(value, pos)
+        if match is None or match.end() == pos:
+            raise SignatureError("malformed signature header")
+        name, quoted, token = match.groups()
+        name = name.lower()
+        if name in params:
+            raise SignatureError("duplicate signature parameter")
+        if quoted is None:
+            params[name] = token
+        else:
+            params[name] = _UNESCAPE_RE.sub(r"\1", quoted) if "\\" in quoted else quoted
+        pos = match.end()
+    return params
+
+
+def _timestamp(params: Mapping[str, str], name: str) -> str | None:
+    value = params.get(name)
+    if value is not None and _TIMESTAMP_RE.fullmatch(value) is None:
+        raise SignatureError(f"malformed {name}")
+    return value
+
+
+def parse_signature_header(value: str) -> CavageSignature:
+    if len(value) > MAX_SIGNATURE_HEADER:
+        raise SignatureError("signature header too large")
+    params = parse_params(value)
+    key_id, signature = params.get("keyid"), params.get("signature")
+    if not key_id or signature is None or not key_id.isprintable():
+        raise SignatureError("malformed signature header")
+    if len(signature) > MAX_SIGNATURE_B64:
+        raise SignatureError("signature too large")
+    try:
+        raw = binascii.a2b_base64(signature, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError("signature is not base64") from None
+    names = tuple(params.get("headers", "date").lower().split())
+    if not names or len(set(names)) != len(names):
+        raise SignatureError("malformed headers parameter")
+    algorithm = params.get("algorithm")
+    return CavageSignature(
+        key_id=key_id,
+        algorithm=None if algorithm is None else algorithm.lower(),
+        headers=names,
+        signature=raw,
+        created=_timestamp(params, "created"),
+        expires=_timestamp(params, "expires"),
+    )
+
+
+# --- signing string ----------------------------------------------------------------
+
+
+def signing_string(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    names: Sequence[str],
+    *,
+    created: str | None = None,
+    expires: str | None = None,
+) -> str:
+    """The draft-cavage-12 section 2.3 signing string. `headers` has lower-case names."""
+    lines = []
+    for name in names:
+        if name == "(request-target)":
+            value: str | None = f"{method.lower()} {request_target(url)}"
+        elif name == "(created)":
+            value = created
+        elif name == "(expires)":
+            value = expires
+        else:
+            value = headers.get(name)
+            value = None if value is None else value.strip()
+        if value is None:
+            raise SignatureError("signed header missing")
+        lines.append(f"{name}: {value}")
+    return "\n".join(lines)
+
+
+# --- verification ------------------------------------------------------------------
+
+
+def key_kind(key: object) -> str:
+    """"rsa" or "ed25519", cached per concrete class (ABC isinstance checks are slow)."""
+    kind = _KIND_BY_TYPE.get(type(key))
+    if kind is None:
+        if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+            kind = "rsa"
+        elif isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+            kind = "ed25519"
+        else:
+            raise SignatureError("unsupported key type")
+        _KIND_BY_TYPE[type(key)] = kind
+    return kind
+
+
+def _check_algorithm(algorithm: str | None, key: PublicKey) -> None:
+    if algorithm is not None and algorithm not in _KEY_ALGORITHMS[key_kind(key)]:
+        raise SignatureError("algorithm does not match key")
+
+
+def _check_coverage(sig: CavageSignature, parts: HttpRequestParts) -> None:
+    names = sig.headers
+    for required in ("(request-target)", "host"):
+        if required not in names:
+            raise SignatureError(f"{required} not signed")
+    if "(created)" in names or "(expires)" in names:
+        if sig.algorithm not in (None, "hs2019", "ed25519"):
+            raise SignatureError("(created) not allowed with this algorithm")
+    if "date" not in names and "(created)" not in names:
+        raise SignatureError("date not signed")
+    if expects_body_digest(parts.method, parts.body):
+        if "digest" not in names and "content-digest" not in names:
+            raise SignatureError("digest not signed")
+
+
+def _check_freshness(
+    sig: CavageSignature, parts: HttpRequestParts, now: datetime, max_skew: timedelta
+) -> None:
+    if "date" in sig.headers:
+        if abs(now - _parse_date(parts.headers.get("date", ""))) > max_skew:
+            raise SignatureError("date outside window")
+    if "(created)" in sig.headers:
+        if sig.created is None:
+            raise SignatureError("missing created")
+        if abs(now - from_timestamp(sig.created)) > max_skew:
+            raise SignatureError("created outside window")
+    if sig.expires is not None and from_timestamp(sig.expires) < now:
+        raise SignatureError("signature expired")
+
+
+def from_timestamp(value: str | int) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise SignatureError("malformed timestamp") from None
+
+
+@lru_cache(maxsize=1024)
+def _parse_date(value: str) -> datetime:
+    """Parse an HTTP Date; cached, as concurrent requests share the same few dates."""
+    if not value or len(value) > MAX_DATE_HEADER:
+        raise SignatureError("malformed date")
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        raise SignatureError("malformed date") from None
+    return as_utc(parsed)
+
+
+def host_matches(host: str, url: str) -> bool:
+    """Whether a Host header value names the authority of `url` (default ports ignored)."""
+    host = host.strip()
+    if _HOST_RE.fullmatch(host) is None:
+        return False
+    try:
+        split = urlsplit(url)
+        if host.lower() == split.netloc.lower():
+            return True
+        return url_authority(f"{split.scheme}://{host}") == url_authority(url)
+    except ValueError:
+        return False
+
+
+def _check_host_and_digests(sig: CavageSignature, parts: HttpRequestParts) -> None:
+    if not host_matches(parts.headers.get("host", ""), parts.url):
+        raise SignatureError("host mismatch")
+    checks = (("digest", check_digest), ("content-digest", check_content_digest))
+    for name, check in checks:
+        if name in sig.headers:
+            header = parts.headers.get(name)
+            if header is None:
+                raise SignatureError("signed header missing")
+            result = check(header, parts.body)
+            if not result:
+                raise SignatureError(result.reason)
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeError:
+        raise SignatureError("malformed header value") from None
+
+
+def verify_bytes(key: PublicKey, signature: bytes, data: bytes) -> None:
+    """Verify with the algorithm implied by the key type; SignatureError on failure."""
+    try:
+        if key_kind(key) == "rsa":
+            cast(rsa.RSAPublicKey, key).verify(signature, data, _PKCS1V15, _SHA256)
+        else:
+            cast(ed25519.Ed25519PublicKey, key).verify(signature, data)
+    except InvalidSignature:
+        raise SignatureError("bad signature") from None
+
+
+def verify_cavage(
+    parts: HttpRequestParts, public_key: PublicKey, *, now: datetime, max_skew: timedelta
+) -> VerifyResult:
+    """Verify a draft-cavage signature (Signature or Authorization: Signature header)."""
+    try:
+        sig = parse_signature_header(_signature_header(parts.headers))
+    except SignatureError as exc:
+        return VerifyResult(False, None, "cavage", exc.reason)
+    try:
+        _check_algorithm(sig.algorithm, public_key)
+        _check_coverage(sig, parts)
+        _check_freshness(sig, parts, as_utc(now), max_skew)
+        _check_host_and_digests(sig, parts)
+        text = signing_string(
+            parts.method, parts.url, parts.headers, sig.headers,
+            created=sig.created, expires=sig.expires,
+        )
+        verify_bytes(public_key, sig.signature, _encode(text))
+    except SignatureError as exc:
+        return VerifyResult(False, sig.key_id, "cavage", exc.reason)
+    return VerifyResult(True, sig.key_id, "cavage", "ok")
+
+
+def cavage_key_id(headers: Mapping[str, str]) -> str | None:
+    try:
+        return parse_signature_header(_signature_header(headers)).key_id
+    except SignatureError:
+        return None

@@ -1,0 +1,104 @@
+"""How much our HTTP-signature verification costs on top of the raw public-key operation.
+
+Run: .venv/bin/python bench/bench_signatures.py   (a few seconds)
+
+Prints raw `cryptography` RSA-2048 verify/s and sign/s, Ed25519 verify/s, and the
+rate of our full verify_request (Signature parsing, policy checks, body digest, signing
+string, verification; key object already loaded) with its ratio to the raw verify rate.
+Target: draft-cavage RSA verify_request at >= 80 % of raw RSA verify.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from activitypub.keys import PrivateKey, PublicKey, generate_ed25519_key, generate_rsa_key
+from activitypub.request_signing import (
+    HttpRequestParts,
+    Scheme,
+    sign_request,
+    verify_request,
+)
+
+SECONDS_PER_CASE = 0.6
+NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+INBOX = "https://b.example/users/bob/inbox"
+BODY = (
+    b'{"@context": "https://www.w3.org/ns/activitystreams", "type": "Create", '
+    b'"actor": "https://a.example/users/alice", "object": {"type": "Note", "content": "'
+    + b"x" * 1200
+    + b'"}}'
+)
+
+
+def rate(action: Callable[[], object]) -> float:
+    """Calls per second of `action`, measured for about SECONDS_PER_CASE."""
+    action()
+    count, start = 0, time.perf_counter()
+    deadline = start + SECONDS_PER_CASE
+    while True:
+        for _ in range(20):
+            action()
+        count += 20
+        now = time.perf_counter()
+        if now >= deadline:
+            return count / (now - start)
+
+
+def signed_parts(key: PrivateKey, scheme: Scheme) -> HttpRequestParts:
+    headers = sign_request(
+        "POST", INBOX, {"Content-Type": "application/activity+json"}, BODY,
+        key_id="https://a.example/users/alice#main-key", private_key=key, now=NOW, scheme=scheme,
+    )
+    return HttpRequestParts("POST", INBOX, {k.lower(): v for k, v in headers.items()}, BODY)
+
+
+def verifier(parts: HttpRequestParts, public: PublicKey) -> Callable[[], object]:
+    def verify() -> object:
+        return verify_request(parts, public, now=NOW)
+
+    return verify
+
+
+def main() -> None:
+    rsa_key, ed_key = generate_rsa_key(), generate_ed25519_key()
+    rsa_public, ed_public = rsa_key.public_key(), ed_key.public_key()
+    message = b"(request-target): post /users/bob/inbox\nhost: b.example\n" + b"d" * 120
+    rsa_sig = rsa_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    ed_sig = ed_key.sign(message)
+
+    def raw_rsa_verify() -> None:
+        rsa_public.verify(rsa_sig, message, padding.PKCS1v15(), hashes.SHA256())
+
+    raw_rsa = rate(raw_rsa_verify)
+    raw_rsa_sign = rate(lambda: rsa_key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+    raw_ed = rate(lambda: ed_public.verify(ed_sig, message))
+
+    cases: dict[tuple[str, str], tuple[HttpRequestParts, PublicKey, float]] = {
+        ("cavage", "rsa"): (signed_parts(rsa_key, "cavage"), rsa_public, raw_rsa),
+        ("cavage", "ed25519"): (signed_parts(ed_key, "cavage"), ed_public, raw_ed),
+        ("rfc9421", "rsa"): (signed_parts(rsa_key, "rfc9421"), rsa_public, raw_rsa),
+        ("rfc9421", "ed25519"): (signed_parts(ed_key, "rfc9421"), ed_public, raw_ed),
+    }
+    print(f"raw RSA-2048 verify (PKCS1v15/SHA-256): {raw_rsa:10.0f} /s")
+    print(f"raw RSA-2048 sign   (PKCS1v15/SHA-256): {raw_rsa_sign:10.0f} /s")
+    print(f"raw Ed25519 verify:                     {raw_ed:10.0f} /s")
+    print(f"body {len(BODY)} bytes; full verify_request, key object preloaded:")
+    for (scheme, kind), (parts, public, raw) in cases.items():
+        assert verify_request(parts, public, now=NOW).ok, (scheme, kind)
+        ours = rate(verifier(parts, public))
+        target = "  (target >= 80 %)" if (scheme, kind) == ("cavage", "rsa") else ""
+        print(f"  {scheme:8s} {kind:8s} {ours:10.0f} /s = {ours / raw:6.1%} of raw{target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Update of an actor (key rotation), Delete of an actor, and Move."""
+
+from __future__ import annotations
+
+from activitypub.jsonld import get_id
+from federation.dispatch import Handled, Result, Skipped
+from server.domain.publish import new_activity_id, publish
+from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.storage import actors as actor_store
+from server.storage import follows as follow_store
+
+
+async def on_update_actor(ctx: HandlerContext, activity: Activity) -> Result:
+    """Refetch the actor from its origin (never trust the embedded copy): new keys and
+    profile fields replace the cached ones."""
+    if get_id(activity.get("object")) != ctx.sender.ap_id:
+        return Skipped("Update of another actor")
+    refreshed = await ctx.remote.actor(ctx.sender.ap_id, refresh=True)
+    return Handled("actor refreshed") if refreshed else Skipped("actor could not be refetched")
+
+
+async def on_delete_actor(ctx: HandlerContext, activity: Activity) -> Result:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await actor_store.mark_actor_gone(conn, ctx.sender.ap_id)
+        await follow_store.delete_all_follows_of(conn, ctx.sender.id)
+    return Handled("actor deleted")
+
+
+@dispatcher.on("Move")
+async def on_move(ctx: HandlerContext, activity: Activity) -> Result:
+    """Followers here follow the new actor, if it lists the old one in alsoKnownAs."""
+    old_id = get_id(activity.get("object"))
+    new_id = get_id(activity.get("target"))
+    if old_id != ctx.sender.ap_id or new_id is None:
+        return Skipped("Move of another actor or without a target")
+    new_actor = await ctx.remote.actor(new_id, refresh=True)
+    if new_actor is None:
+        return Skipped("the new actor could not be fetched")
+    if ctx.sender.ap_id not in new_actor.also_known_as:
+        return Skipped("the new actor does not list the old one in alsoKnownAs")
+    moved = 0
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await actor_store.set_moved_to(conn, ctx.sender.ap_id, new_id)
+        for follower in await actor_store.local_followers(conn, ctx.sender.id):
+            follow = {
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": new_activity_id(ctx.settings), "type": "Follow",
+                "actor": follower.ap_id, "object": new_id,
+            }
+            await follow_store.upsert_follow(conn, follow["id"], follower.id, new_actor.id, "pending")
+            await follow_store.delete_follow(conn, follower.id, ctx.sender.id)
+            await publish(conn, ctx.settings, ctx.keyring, follower, follow, inboxes=[new_actor.inbox_url])
+            moved += 1
+    return Handled(f"moved {moved} follow(s)")
+
+
+@dispatcher.on("Undo")
+async def on_undo(ctx: HandlerContext, activity: Activity) -> Result:
+    """An Undo whose object is only an id: find what it refers to."""
+    from server.handlers.follows import on_undo_follow
+    from server.handlers.moderation import on_undo_block
+    from server.handlers.reactions import on_undo_reaction
+
+    inner_id = get_id(activity.get("object")) or ""
+    if await follow_store.follow_by_ap_id(ctx.pool, inner_id):
+        return await on_undo_follow(ctx, activity)
+    result = await on_undo_reaction(ctx, activity)
+    if isinstance(result, Handled):
+        return result
+    return await on_undo_block(ctx, activity)

@@ -1,0 +1,132 @@
+"""Create, Update and Delete of posts (Note, Article, Page), Events and Questions.
+
+Only the owner may update or delete an object; a Delete that arrives before its Create
+leaves a tombstone, and the late Create loses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nh3
+
+from activitypub.audience import Visibility, classify
+from activitypub.jsonld import get_id, ids, language_map_value, parse_datetime
+from federation.authorise import origin
+from federation.dispatch import Handled, Result, Skipped
+from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.storage import actors as actor_store
+from server.storage import objects as object_store
+from server.storage.actors import ActorRow
+
+CONTENT_TYPES = ("Note", "Article", "Page", "Event", "Question")
+MAX_CONTENT = 100_000
+
+
+def sanitise(html: str) -> str:
+    return nh3.clean(html[:MAX_CONTENT], link_rel="nofollow noopener noreferrer")
+
+
+async def _embedded_or_fetched(ctx: HandlerContext, activity: Activity) -> dict[str, Any] | None:
+    """The activity's object: as embedded when it is the sender's own, else fetched."""
+    obj = activity.get("object")
+    if isinstance(obj, dict) and origin(get_id(obj) or "") == origin(ctx.sender.ap_id):
+        return obj
+    object_id = get_id(obj)
+    if object_id is None:
+        return None
+    return await ctx.remote.fetch_document(object_id)
+
+
+def owner_of(obj: dict[str, Any]) -> str | None:
+    return get_id(obj.get("attributedTo")) or get_id(obj.get("actor"))
+
+
+async def _local_recipients(ctx: HandlerContext, activity: Activity, obj: dict[str, Any]) -> list[int]:
+    found: list[int] = []
+    for target in set(ids(activity.get("to")) + ids(activity.get("cc")) + ids(obj.get("to")) + ids(obj.get("cc"))):
+        if ctx.is_local(target):
+            actor = await actor_store.actor_by_ap_id(ctx.pool, target)
+            if actor is not None:
+                found.append(actor.id)
+    return found
+
+
+def _row(owner: ActorRow, obj: dict[str, Any], kind: str, visibility: Visibility) -> dict[str, Any]:
+    content = language_map_value(obj, "content") or ""
+    published = parse_datetime(obj.get("published"))
+    fields: dict[str, Any] = {
+        "ap_id": obj["id"], "type": kind, "actor_id": owner.id,
+        "attributed_to": owner.ap_id, "in_reply_to": get_id(obj.get("inReplyTo")),
+        "visibility": visibility.value, "is_local": False, "content": sanitise(content),
+        "document": obj,
+    }
+    if published is not None:
+        fields["published_at"] = published
+    return fields
+
+
+@dispatcher.on("Create")
+async def on_create(ctx: HandlerContext, activity: Activity) -> Result:
+    obj = await _embedded_or_fetched(ctx, activity)
+    if obj is None or get_id(obj) is None:
+        return Skipped("Create without a readable object")
+    kind = obj.get("type")
+    if kind not in CONTENT_TYPES:
+        return Skipped(f"Create of unsupported type {kind}")
+    if owner_of(obj) != ctx.sender.ap_id or origin(obj["id"]) != origin(ctx.sender.ap_id):
+        return Skipped("Create of an object the sender does not own")
+    return await store_remote_object(ctx, ctx.sender, obj, activity)
+
+
+async def store_remote_object(
+    ctx: HandlerContext, owner: ActorRow, obj: dict[str, Any], activity: Activity | None = None
+) -> Result:
+    """Store an object of `owner` (already checked to be its author); a tombstone wins."""
+    kind = str(obj.get("type"))
+    if kind not in CONTENT_TYPES:
+        return Skipped(f"unsupported object type {kind}")
+    visibility = classify(obj, owner.followers_url)
+    recipients = await _local_recipients(ctx, activity or {}, obj)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await object_store.insert_object(conn, _row(owner, obj, kind, visibility))
+        if row is None:
+            return Skipped("object known already (or deleted before it arrived)")
+        if recipients:
+            await object_store.add_recipients(conn, row.id, recipients)
+    return Handled(f"stored {kind}")
+
+
+@dispatcher.on("Update")
+async def on_update(ctx: HandlerContext, activity: Activity) -> Result:
+    obj = activity.get("object")
+    if isinstance(obj, dict) and obj.get("type") in ("Person", "Group", "Organization", "Service", "Application"):
+        from server.handlers.actors import on_update_actor
+
+        return await on_update_actor(ctx, activity)
+    fetched = await _embedded_or_fetched(ctx, activity)
+    if fetched is None or get_id(fetched) is None:
+        return Skipped("Update without a readable object")
+    existing = await object_store.object_by_ap_id(ctx.pool, fetched["id"])
+    if existing is None or existing.deleted_at is not None:
+        return Skipped("Update of an unknown or deleted object")
+    if existing.attributed_to != ctx.sender.ap_id or owner_of(fetched) != ctx.sender.ap_id:
+        return Skipped("Update by someone who does not own the object")
+    content = sanitise(language_map_value(fetched, "content") or "")
+    await object_store.update_object(ctx.pool, fetched["id"], content, fetched)
+    return Handled("updated")
+
+
+@dispatcher.on("Delete")
+async def on_delete(ctx: HandlerContext, activity: Activity) -> Result:
+    object_id = get_id(activity.get("object"))
+    if object_id is None:
+        return Skipped("Delete without an object")
+    if object_id == ctx.sender.ap_id:
+        from server.handlers.actors import on_delete_actor
+
+        return await on_delete_actor(ctx, activity)
+    existing = await object_store.object_by_ap_id(ctx.pool, object_id)
+    if existing is not None and existing.attributed_to != ctx.sender.ap_id:
+        return Skipped("Delete by someone who does not own the object")
+    await object_store.tombstone_object(ctx.pool, object_id, ctx.sender.ap_id, ctx.sender.id)
+    return Handled("deleted" if existing else "tombstone left before the Create")

@@ -1,0 +1,90 @@
+"""Follow, Accept, Reject and Undo{Follow}."""
+
+from __future__ import annotations
+
+from activitypub.jsonld import get_id
+from federation.dispatch import Handled, Result, Skipped
+from server.domain.publish import new_activity_id, publish
+from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.storage import actors as actor_store
+from server.storage import follows as follow_store
+
+
+@dispatcher.on("Follow")
+async def on_follow(ctx: HandlerContext, activity: Activity) -> Result:
+    target_id = get_id(activity.get("object"))
+    if target_id is None or not ctx.is_local(target_id):
+        return Skipped("Follow of an actor that is not ours")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        target = await actor_store.actor_by_ap_id(conn, target_id)
+        if target is None or not target.is_local:
+            return Skipped("Follow of an unknown actor")
+        state = "pending" if target.manually_approves else "accepted"
+        await follow_store.upsert_follow(conn, activity["id"], ctx.sender.id, target.id, state)
+        if state == "accepted":
+            await publish(conn, ctx.settings, ctx.keyring, target,
+                          accept_document(ctx, target.ap_id, activity),
+                          inboxes=[ctx.sender.inbox_url])
+    return Handled(f"follow {state}")
+
+
+def accept_document(ctx: HandlerContext, actor: str, follow: Activity, kind: str = "Accept") -> Activity:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": new_activity_id(ctx.settings),
+        "type": kind,
+        "actor": actor,
+        "object": {"id": follow["id"], "type": "Follow", "actor": get_id(follow.get("actor")),
+                   "object": get_id(follow.get("object"))},
+        "to": [get_id(follow.get("actor"))],
+    }
+
+
+async def _our_follow(ctx: HandlerContext, activity: Activity) -> tuple[int, int] | None:
+    """(follower id, followed id) of the local Follow this Accept/Reject answers."""
+    inner = activity.get("object")
+    follow_id = get_id(inner)
+    pair = await follow_store.follow_by_ap_id(ctx.pool, follow_id) if follow_id else None
+    if pair is None and isinstance(inner, dict):  # some servers answer with a new id
+        follower = await actor_store.actor_by_ap_id(ctx.pool, get_id(inner.get("actor")) or "")
+        if follower is not None and follower.is_local:
+            return follower.id, ctx.sender.id
+        return None
+    if pair is None or pair[1] != ctx.sender.id:
+        return None
+    return pair
+
+
+@dispatcher.on("Accept")
+async def on_accept(ctx: HandlerContext, activity: Activity) -> Result:
+    pair = await _our_follow(ctx, activity)
+    if pair is None:
+        return Skipped("Accept of no follow of ours")
+    await follow_store.accept_follow(ctx.pool, *pair)
+    return Handled("follow accepted")
+
+
+@dispatcher.on("Reject")
+async def on_reject(ctx: HandlerContext, activity: Activity) -> Result:
+    pair = await _our_follow(ctx, activity)
+    if pair is None:
+        return Skipped("Reject of no follow of ours")
+    await follow_store.delete_follow(ctx.pool, *pair)
+    return Handled("follow rejected")
+
+
+@dispatcher.on("Undo", "Follow")
+async def on_undo_follow(ctx: HandlerContext, activity: Activity) -> Result:
+    inner = activity.get("object")
+    target_id = get_id(inner.get("object")) if isinstance(inner, dict) else None
+    if target_id is None:
+        pair = await follow_store.follow_by_ap_id(ctx.pool, get_id(inner) or "")
+        if pair is None or pair[0] != ctx.sender.id:
+            return Skipped("Undo of an unknown follow")
+        await follow_store.delete_follow(ctx.pool, *pair)
+        return Handled("unfollowed")
+    target = await actor_store.actor_by_ap_id(ctx.pool, target_id)
+    if target is None:
+        return Skipped("Undo Follow of an unknown actor")
+    removed = await follow_store.delete_follow(ctx.pool, ctx.sender.id, target.id)
+    return Handled("unfollowed") if removed else Skipped("no such follow")

@@ -1,0 +1,39 @@
+"""Block (and its Undo) and Flag (a report for our moderators)."""
+
+from __future__ import annotations
+
+from activitypub.jsonld import get_id, ids, language_map_value
+from federation.dispatch import Handled, Result, Skipped
+from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.storage import actors as actor_store
+from server.storage import follows as follow_store
+from server.storage import moderation as moderation_store
+
+
+@dispatcher.on("Block")
+async def on_block(ctx: HandlerContext, activity: Activity) -> Result:
+    """A remote actor blocks one of ours: record it and end follows both ways."""
+    target = await actor_store.actor_by_ap_id(ctx.pool, get_id(activity.get("object")) or "")
+    if target is None or not target.is_local:
+        return Skipped("Block of an actor that is not ours")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await moderation_store.insert_block(conn, activity["id"], ctx.sender.id, target.id)
+        await follow_store.delete_follow(conn, ctx.sender.id, target.id)
+        await follow_store.delete_follow(conn, target.id, ctx.sender.id)
+    return Handled("blocked")
+
+
+@dispatcher.on("Undo", "Block")
+async def on_undo_block(ctx: HandlerContext, activity: Activity) -> Result:
+    removed = await moderation_store.delete_block(ctx.pool, get_id(activity.get("object")) or "", ctx.sender.id)
+    return Handled("unblocked") if removed else Skipped("no such block")
+
+
+@dispatcher.on("Flag")
+async def on_flag(ctx: HandlerContext, activity: Activity) -> Result:
+    targets = [t for t in ids(activity.get("object")) if ctx.is_local(t)]
+    if not targets:
+        return Skipped("Flag of nothing on this server")
+    content = (language_map_value(activity, "content") or "")[:5000]
+    await moderation_store.insert_report(ctx.pool, activity["id"], ctx.sender.id, targets, content)
+    return Handled("report stored")

@@ -1,0 +1,69 @@
+"""GET /actors/{name}, /actor (the instance actor) and /@{name}: the AS2 actor document to
+ActivityPub clients, a plain HTML profile page to everyone else; 410 + Tombstone once gone."""
+
+from __future__ import annotations
+
+import html
+
+from aiohttp import web
+
+from server.appkeys import POOL, SETTINGS
+from server.convert.to_as import actor_document, sanitise_html, tombstone_document
+from server.routes.authorized_fetch import public_document
+from server.routes.negotiation import (
+    activity_response,
+    html_response,
+    negotiated_error,
+    render_page,
+    wants_activity_json,
+)
+from server.storage import actors as actor_store
+from server.storage.actors import ActorRow
+from server.urls import INSTANCE_ACTOR_USERNAME
+
+PAGE_LANGUAGE = "en"
+
+
+def profile_page(actor: ActorRow, handle: str) -> str:
+    summary = sanitise_html(actor.summary)
+    body = (
+        f"<h1>{html.escape(actor.name or actor.username)}</h1>\n"
+        f"<p>{html.escape(handle)}</p>\n"
+        + (f"<div>{summary}</div>\n" if summary else "")
+    )
+    return render_page(title=f"{actor.name or actor.username} ({handle})", body_html=body,
+                       lang=PAGE_LANGUAGE, alternate=actor.ap_id)
+
+
+async def serve_actor(request: web.Request, username: str) -> web.Response:
+    settings = request.app[SETTINGS]
+    as2 = wants_activity_json(request)
+    found = await actor_store.local_actor_with_keys(request.app[POOL], username)
+    if found is None:
+        return negotiated_error(request, 404, "no such actor")
+    actor, public_keys = found
+    if actor.gone_at is not None:
+        if as2:
+            return activity_response(
+                tombstone_document(actor.ap_id, former_type=actor.kind, deleted=actor.gone_at), 410)
+        return negotiated_error(request, 410, "this account is gone")
+    if as2:
+        return activity_response(actor_document(actor, public_keys, settings))
+    handle = f"@{actor.username}@{settings.domain}"
+    return html_response(profile_page(actor, handle))
+
+
+@public_document
+async def actor(request: web.Request) -> web.Response:
+    return await serve_actor(request, request.match_info["name"])
+
+
+@public_document
+async def instance_actor(request: web.Request) -> web.Response:
+    return await serve_actor(request, INSTANCE_ACTOR_USERNAME)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/actors/{name}", actor)
+    app.router.add_get("/@{name}", actor)
+    app.router.add_get("/actor", instance_actor)

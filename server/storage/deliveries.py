@@ -1,0 +1,133 @@
+"""SQL for outgoing activities and their deliveries (a transactional outbox), and hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from server.storage.actors import Db
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    activity_id: int
+    inbox_url: str
+    host: str
+    attempts: int
+    actor_id: int
+    document: dict[str, Any]
+
+
+async def insert_activity(
+    db: Db, ap_id: str, actor_id: int, document: dict[str, Any], inboxes: Sequence[tuple[str, str]]
+) -> int:
+    """Store an outgoing activity and one delivery per (inbox_url, host); call in the
+    transaction that makes the local change, so both commit or neither does."""
+    activity_id: int = await db.fetchval(
+        "INSERT INTO outgoing_activities (ap_id, actor_id, document) VALUES ($1, $2, $3) RETURNING id",
+        ap_id, actor_id, document,
+    )
+    if inboxes:
+        await db.execute(
+            """INSERT INTO deliveries (activity_id, inbox_url, host)
+               SELECT $1, inbox, host FROM unnest($2::text[], $3::text[]) AS t(inbox, host)
+               ON CONFLICT DO NOTHING""",
+            activity_id, [i for i, _ in inboxes], [h for _, h in inboxes],
+        )
+    return activity_id
+
+
+async def claim_deliveries(db: Db, limit: int, lease_seconds: int) -> list[Delivery]:
+    rows = await db.fetch(
+        """WITH claimed AS (
+               UPDATE deliveries SET locked_until = now() + make_interval(secs => $2),
+                      attempts = attempts + 1
+               WHERE id IN (
+                   SELECT d.id FROM deliveries d
+                   LEFT JOIN hosts h ON h.host = d.host
+                   WHERE d.state = 'queued' AND d.next_attempt_at <= now()
+                     AND (d.locked_until IS NULL OR d.locked_until < now())
+                     AND (h.paused_until IS NULL OR h.paused_until <= now())
+                   ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED)
+               RETURNING id, activity_id, inbox_url, host, attempts)
+           SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id, a.document
+           FROM claimed c JOIN outgoing_activities a ON a.id = c.activity_id""",
+        limit, lease_seconds,
+    )
+    return [Delivery(**dict(r)) for r in rows]
+
+
+async def finish_delivery(db: Db, delivery_id: int, state: str, error: str | None = None) -> None:
+    await db.execute(
+        """UPDATE deliveries SET state = $2, last_error = $3, locked_until = NULL, finished_at = now()
+           WHERE id = $1""",
+        delivery_id, state, error,
+    )
+
+
+async def reschedule_delivery(db: Db, delivery_id: int, at: datetime, error: str | None) -> None:
+    await db.execute(
+        "UPDATE deliveries SET next_attempt_at = $2, last_error = $3, locked_until = NULL WHERE id = $1",
+        delivery_id, at, error,
+    )
+
+
+async def release_delivery(db: Db, delivery_id: int, at: datetime) -> None:
+    """Give a claimed row back without counting an attempt (its host is paused)."""
+    await db.execute(
+        """UPDATE deliveries SET next_attempt_at = $2, locked_until = NULL,
+                  attempts = greatest(attempts - 1, 0) WHERE id = $1""",
+        delivery_id, at,
+    )
+
+
+async def count_by_state(db: Db) -> dict[str, int]:
+    rows = await db.fetch("SELECT state, count(*) AS n FROM deliveries GROUP BY state")
+    return {r["state"]: int(r["n"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class HostRow:
+    host: str
+    consecutive_failures: int
+    paused_until: datetime | None
+    failure_days: tuple[date, ...]
+    unavailable_since: datetime | None
+    last_success_at: datetime | None
+    signature_scheme: str | None
+
+
+async def host_row(db: Db, host: str) -> HostRow:
+    row = await db.fetchrow(
+        """SELECT host, consecutive_failures, paused_until, failure_days, unavailable_since,
+                  last_success_at, signature_scheme FROM hosts WHERE host = $1""",
+        host,
+    )
+    if row is None:
+        return HostRow(host, 0, None, (), None, None, None)
+    values = dict(row)
+    values["failure_days"] = tuple(values["failure_days"])
+    return HostRow(**values)
+
+
+async def save_host(db: Db, row: HostRow) -> None:
+    await db.execute(
+        """INSERT INTO hosts (host, consecutive_failures, paused_until, failure_days,
+                              unavailable_since, last_success_at, signature_scheme)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (host) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures,
+               paused_until = EXCLUDED.paused_until, failure_days = EXCLUDED.failure_days,
+               unavailable_since = EXCLUDED.unavailable_since,
+               last_success_at = EXCLUDED.last_success_at,
+               signature_scheme = EXCLUDED.signature_scheme""",
+        row.host, row.consecutive_failures, row.paused_until, list(row.failure_days),
+        row.unavailable_since, row.last_success_at, row.signature_scheme,
+    )
+
+
+async def failures_per_host(db: Db) -> dict[str, int]:
+    rows = await db.fetch("SELECT host, consecutive_failures FROM hosts WHERE consecutive_failures > 0")
+    return {r["host"]: int(r["consecutive_failures"]) for r in rows}

@@ -105,4 +105,12 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     app.cleanup_ctx.extend([_database, _federation, _workers])
     health.setup(app)
     inbox.setup(app)
+    # protocol read side (temporarily added by the read-side helper; lead to confirm)
+    from server.routes import actors, authorized_fetch, collections, nodeinfo, objects, webfinger
+    authorized_fetch.setup(app)
+    actors.setup(app)
+    collections.setup(app)
+    objects.setup(app)
+    webfinger.setup(app)
+    nodeinfo.setup(app)
     return app

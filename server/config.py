@@ -48,6 +48,8 @@ class Settings:
     connect_timeout_seconds: float = 5.0
     fetch_max_bytes: int = 1024 * 1024
     workers: int = 2
+    worker_lease_seconds: int = 90
+    worker_stop_grace_seconds: float = 5.0
     delivery_concurrency: int = 32
     per_host_concurrency: int = 8
     metrics_token: str = ""
@@ -74,6 +76,8 @@ _FIELD_TYPES: dict[str, str] = {
     "json_max_depth": "int",
     "fetch_max_bytes": "int",
     "workers": "int",
+    "worker_lease_seconds": "int",
+    "worker_stop_grace_seconds": "float",
     "delivery_concurrency": "int",
     "per_host_concurrency": "int",
     "fetch_timeout_seconds": "float",

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from activitypub.jsonparse import dumps
 from activitypub.signatures import Scheme
@@ -36,9 +36,8 @@ from server.storage.inbox import InboxItem
 from server.storage.pool import Pool, is_connection_error
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 0.5
-INBOX_LEASE_SECONDS = 120
-DELIVERY_LEASE_SECONDS = 90  # longer than one delivery can take (total timeout 30 s, two knocks)
+POLL_SECONDS = 1.0
+CHANNEL = "buurtplein_work"
 INBOX_MAX_ATTEMPTS = 5
 BATCH = 20
 
@@ -90,7 +89,26 @@ class Workers:
 
     async def run(self) -> None:
         loops = [self._inbox_loop() for _ in range(max(1, self.settings.workers))]
-        await asyncio.gather(*loops, self._delivery_loop())
+        await asyncio.gather(*loops, self._delivery_loop(), self._listen())
+
+    async def _listen(self) -> None:
+        """Wake the loops on NOTIFY from any process; polling covers a lost connection."""
+        while not self._stopping.is_set():
+            try:
+                async with self.pool.acquire() as conn:
+                    await conn.add_listener(CHANNEL, self._notified)
+                    try:
+                        await self._stopping.wait()
+                    finally:
+                        await conn.remove_listener(CHANNEL, self._notified)
+            except Exception as exc:
+                await self._database_trouble(exc)
+
+    def _notified(self, conn: object, pid: int, channel: str, payload: str) -> None:
+        if payload == "inbox":
+            self._inbox_wake.set()
+        else:
+            self._delivery_wake.set()
 
     async def _sleep(self, wake: asyncio.Event) -> None:
         try:
@@ -104,7 +122,8 @@ class Workers:
     async def _inbox_loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                items = await inbox_store.claim_items(self.pool, BATCH, INBOX_LEASE_SECONDS)
+                items = await inbox_store.claim_items(
+                    self.pool, BATCH, self.settings.worker_lease_seconds)
             except Exception as exc:
                 await self._database_trouble(exc)
                 continue
@@ -165,7 +184,8 @@ class Workers:
             claimed: list[Delivery] = []
             if free > 0:
                 try:
-                    claimed = await delivery_store.claim_deliveries(self.pool, free, DELIVERY_LEASE_SECONDS)
+                    claimed = await delivery_store.claim_deliveries(
+                        self.pool, free, self.settings.worker_lease_seconds)
                 except Exception as exc:
                     await self._database_trouble(exc)
                     continue
@@ -177,7 +197,12 @@ class Workers:
             if not claimed:
                 await self._sleep(self._delivery_wake)
         if running:
-            await asyncio.gather(*running, return_exceptions=True)
+            # Let deliveries in flight finish; past the grace period cancel them: their rows
+            # stay leased and are sent again after the lease expires (at least once).
+            _, pending = await asyncio.wait(running, timeout=self.settings.worker_stop_grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _body(self, delivery: Delivery) -> bytes:
         body = self._bodies.get(delivery.activity_id)
@@ -215,10 +240,13 @@ class Workers:
     async def _record(self, delivery: Delivery, host: HostRow, result: DeliveryResult) -> None:
         now = utcnow()
         self.metrics.count_delivery(result.outcome.name.lower())
-        state = to_state(host)
         if result.outcome is Outcome.DONE:
             await delivery_store.finish_delivery(self.pool, delivery.id, "done")
-            await delivery_store.save_host(self.pool, to_row(hoststate.on_success(state, now), result.scheme))
+            if not _healthy_and_recent(host, result.scheme, now):
+                await delivery_store.update_host(
+                    self.pool, delivery.host,
+                    lambda row: to_row(hoststate.on_success(to_state(row), now), result.scheme),
+                )
             return
         if result.outcome in (Outcome.RETRY, Outcome.RETRY_OTHER_SCHEME):
             at = next_attempt(delivery.attempts, now, retry_after=result.retry_after, rng=self.rng)
@@ -226,10 +254,20 @@ class Workers:
                 await delivery_store.finish_delivery(self.pool, delivery.id, "failed", result.error)
             else:
                 await delivery_store.reschedule_delivery(self.pool, delivery.id, at, result.error)
-            failed = hoststate.on_failure(state, now)
-            await delivery_store.save_host(self.pool, to_row(failed, host.signature_scheme))
+            await delivery_store.update_host(
+                self.pool, delivery.host,
+                lambda row: to_row(hoststate.on_failure(to_state(row), now), row.signature_scheme),
+            )
             return
         await delivery_store.finish_delivery(self.pool, delivery.id, "failed", result.error)
         if result.outcome is Outcome.GONE:
             await actor_store.mark_inbox_gone(self.pool, delivery.inbox_url)
 
+
+def _healthy_and_recent(host: HostRow, scheme: str, now: datetime) -> bool:
+    """A success changes nothing worth a write for a healthy host seen working recently."""
+    return (
+        host.consecutive_failures == 0 and host.paused_until is None
+        and host.signature_scheme == scheme and host.last_success_at is not None
+        and now - host.last_success_at < timedelta(minutes=1)
+    )

@@ -75,7 +75,8 @@ def json_body_response(
     doc: Any, content_type: str, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     """`doc` serialised by orjson under `content_type`, with `Vary: Accept`."""
-    return web.Response(body=orjson.dumps(doc), status=status, headers=_headers(content_type, headers))
+    return web.Response(body=orjson.dumps(doc), status=status,
+                        headers=_headers(content_type, headers))
 
 
 def activity_response(
@@ -85,12 +86,16 @@ def activity_response(
     return json_body_response(doc, ACTIVITY_JSON_UTF8, status=status, headers=headers)
 
 
-def activity_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
+def activity_error(
+    status: int, message: str, headers: Mapping[str, str] | None = None
+) -> web.Response:
     """An error for an AS2 client: a small JSON body, same media type as a success."""
     return activity_response({"error": message}, status=status, headers=headers)
 
 
-def html_response(body: str, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+def html_response(
+    body: str, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
     return web.Response(text=body, status=status, headers=_headers(HTML_UTF8, headers))
 
 
@@ -106,7 +111,8 @@ def render_page(
                 f'href="{html.escape(alternate, quote=True)}">')
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang, quote=True)}">\n<head>\n'
-        f'<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>{link}\n</head>\n<body>\n<main>\n{body_html}\n</main>\n"
         "</body>\n</html>\n"
     )

@@ -228,7 +228,9 @@ class PublicKeyRow:
     public_pem: str
 
 
-async def local_actor_with_keys(db: Db, username: str) -> tuple[ActorRow, list[PublicKeyRow]] | None:
+async def local_actor_with_keys(
+    db: Db, username: str
+) -> tuple[ActorRow, list[PublicKeyRow]] | None:
     """A local actor and its public keys in one round trip (the actor-document hot path)."""
     row = await db.fetchrow(
         f"""SELECT {_ACTOR_COLUMNS},
@@ -271,4 +273,5 @@ async def local_usage_counts(db: Db) -> UsageCounts:
                   (SELECT count(*) FROM objects WHERE is_local AND deleted_at IS NULL) AS posts"""
     )
     assert row is not None
-    return UsageCounts(int(row["total"]), int(row["month"]), int(row["halfyear"]), int(row["posts"]))
+    return UsageCounts(users_total=int(row["total"]), users_active_month=int(row["month"]),
+                       users_active_halfyear=int(row["halfyear"]), local_posts=int(row["posts"]))

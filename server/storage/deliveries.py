@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from server.storage.actors import Db
+from server.storage.pool import Pool
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ async def insert_activity(
     """Store an outgoing activity and one delivery per (inbox_url, host); call in the
     transaction that makes the local change, so both commit or neither does."""
     activity_id: int = await db.fetchval(
-        "INSERT INTO outgoing_activities (ap_id, actor_id, document) VALUES ($1, $2, $3) RETURNING id",
+        """WITH stored AS (INSERT INTO outgoing_activities (ap_id, actor_id, document)
+                           VALUES ($1, $2, $3) RETURNING id)
+           SELECT id FROM stored, pg_notify('buurtplein_work', 'delivery')""",
         ap_id, actor_id, document,
     )
     if inboxes:
@@ -131,3 +134,14 @@ async def save_host(db: Db, row: HostRow) -> None:
 async def failures_per_host(db: Db) -> dict[str, int]:
     rows = await db.fetch("SELECT host, consecutive_failures FROM hosts WHERE consecutive_failures > 0")
     return {r["host"]: int(r["consecutive_failures"]) for r in rows}
+
+
+async def update_host(pool: Pool, host: str, change: Callable[[HostRow], HostRow]) -> HostRow:
+    """Apply `change` to the host's row under a row lock (concurrent deliveries to one host
+    must not lose each other's failures)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING", host)
+        await conn.execute("SELECT 1 FROM hosts WHERE host = $1 FOR UPDATE", host)
+        changed = change(await host_row(conn, host))
+        await save_host(conn, changed)
+        return changed

@@ -110,7 +110,9 @@ async def delete_all_follows_of(db: Db, actor_id: int) -> None:
 # --- read side (followers/following collection pages before a keyset position) ------------
 
 
-async def follower_ids_before(db: Db, followed_id: int, limit: int, before: int) -> list[tuple[int, str]]:
+async def follower_ids_before(
+    db: Db, followed_id: int, limit: int, before: int
+) -> list[tuple[int, str]]:
     """Accepted followers with a follow id below `before`, in ascending order."""
     rows = await db.fetch(
         """SELECT * FROM (SELECT f.id, a.ap_id FROM follows f JOIN actors a ON a.id = f.follower_id
@@ -121,7 +123,9 @@ async def follower_ids_before(db: Db, followed_id: int, limit: int, before: int)
     return [(int(r["id"]), str(r["ap_id"])) for r in rows]
 
 
-async def following_ids_before(db: Db, follower_id: int, limit: int, before: int) -> list[tuple[int, str]]:
+async def following_ids_before(
+    db: Db, follower_id: int, limit: int, before: int
+) -> list[tuple[int, str]]:
     """Accepted followings with a follow id below `before`, in ascending order."""
     rows = await db.fetch(
         """SELECT * FROM (SELECT f.id, a.ap_id FROM follows f JOIN actors a ON a.id = f.followed_id

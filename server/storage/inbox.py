@@ -24,8 +24,10 @@ async def store_item(
 ) -> bool:
     """Insert a received activity; False when it was seen before (deduplicated on its id)."""
     inserted = await db.fetchval(
-        """INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (activity_id) DO NOTHING RETURNING id""",
+        """WITH stored AS (
+               INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
+               VALUES ($1, $2, $3, $4) ON CONFLICT (activity_id) DO NOTHING RETURNING id)
+           SELECT id FROM stored, pg_notify('buurtplein_work', 'inbox')""",
         activity_id, actor_ap_id, recipient_id, document,
     )
     return inserted is not None

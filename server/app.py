@@ -15,15 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from federation.http import HttpClient, HttpLimits
 from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, REMOTE, SETTINGS
 from server.config import Settings
-from server.domain.actors import ensure_instance_actor
-from server.keyring import KeyRing
 from server.logs import request_id
 from server.metrics import Metrics
-from server.remote import RemoteActors, make_signer
-from server.routes import health, inbox
+from server.routes import health, inbox, metrics
+from server.services import open_services
 from server.storage.pool import create_pool
 
 log = logging.getLogger(__name__)
@@ -52,15 +49,6 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
-def http_limits(settings: Settings) -> HttpLimits:
-    return HttpLimits(
-        connect_timeout=settings.connect_timeout_seconds,
-        total_timeout=settings.fetch_timeout_seconds,
-        max_response_bytes=settings.fetch_max_bytes,
-        per_host_concurrency=settings.per_host_concurrency,
-    )
-
-
 async def _database(app: web.Application) -> AsyncIterator[None]:
     pool = await create_pool(app[DSN])
     app[POOL] = pool
@@ -69,17 +57,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _federation(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    pool = app[POOL]
-    keyring = KeyRing(pool)
-    instance_actor = await ensure_instance_actor(pool, settings)
-    instance_keys = await keyring.for_actor(instance_actor.id)
-    async with HttpClient(settings.base_url, limits=http_limits(settings),
-                          allowed=settings.allowed_private_networks) as client:
-        app[HTTP] = client
-        app[KEYRING] = keyring
-        app[INSTANCE_ACTOR] = instance_actor
-        app[REMOTE] = RemoteActors(pool, client, lambda: make_signer(instance_keys))
+    async with open_services(app[SETTINGS], app[POOL]) as services:
+        app[HTTP] = services.http
+        app[KEYRING] = services.keyring
+        app[INSTANCE_ACTOR] = services.instance_actor
+        app[REMOTE] = services.remote
         yield
 
 
@@ -105,6 +87,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     app.cleanup_ctx.extend([_database, _federation, _workers])
     health.setup(app)
     inbox.setup(app)
+    metrics.setup(app)
     # protocol read side (temporarily added by the read-side helper; lead to confirm)
     from server.routes import actors, authorized_fetch, collections, nodeinfo, objects, webfinger
     authorized_fetch.setup(app)

@@ -54,13 +54,19 @@ async def serve_forever(settings: Settings) -> None:
 
 
 async def work_forever(settings: Settings) -> None:
-    from server.workers import run_workers
+    """Workers only: more of them, on this or another machine, against the same database."""
+    from server.metrics import Metrics
+    from server.services import open_services
+    from server.workers import Workers
 
-    dsn = await resolve_dsn(settings)
-    await migrate(dsn)
-    async with migrated_pool(settings, dsn) as pool:
-        stop = _stop_event()
-        await run_workers(settings, pool, stop)
+    async with migrated_pool(settings) as pool, open_services(settings, pool) as services:
+        workers = Workers(settings, pool, services.http, services.keyring, services.remote, Metrics())
+        task = asyncio.create_task(workers.run())
+        log.info("workers running", extra={"inbox_workers": max(1, settings.workers)})
+        await _stop_event().wait()
+        log.info("stopping workers between jobs")
+        await workers.stop()
+        await task
 
 
 @asynccontextmanager

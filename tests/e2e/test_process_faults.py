@@ -173,3 +173,52 @@ async def _at_least(received: dict[str, int], n: int) -> bool:
 
 async def _accept_received(received: list[dict[str, Any]]) -> bool:
     return any(item.get("type") == "Accept" for item in received)
+
+
+async def test_two_worker_processes_send_each_delivery_once(
+    database_server: str, template_database: str, tmp_path: Path
+) -> None:
+    received: dict[str, int] = {}
+
+    async def inbox(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(0.02)
+        received[request.path] = received.get(request.path, 0) + 1
+        return web.Response(status=202)
+
+    sink_port = free_port("127.0.0.3")
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", inbox)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.3", sink_port).start()
+    settings = Settings(domain="127.0.0.2:9", allowed_private_networks=PEER_NETWORKS)
+    followers = 80
+    procs: list[asyncio.subprocess.Process] = []
+    try:
+        async with database(database_server, template_database) as dsn:
+            pool = await create_pool(dsn)
+            try:
+                buurt = await create_local_actor(pool, settings, kind="Group", username="buurt")
+                async with HttpClient(settings.base_url) as client:
+                    remote = RemoteActors(pool, client, no_signer)
+                    for i in range(followers):
+                        await add_follower(remote, pool, buurt, f"http://127.0.0.3:{sink_port}", f"f{i}")
+                    await posts.create_note(Federating(pool, settings, KeyRing(pool), remote), buurt, "hoi")
+                env = {**os.environ, "DATABASE_URL": dsn, "BUURTPLEIN_DOMAIN": settings.domain,
+                       "BUURTPLEIN_DATA_DIR": str(tmp_path), "BUURTPLEIN_LOG_LEVEL": "warning",
+                       "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31"}
+                for _ in range(2):
+                    procs.append(await asyncio.create_subprocess_exec(
+                        str(BIN), "worker", env=env,
+                        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
+                await wait_for(lambda: _at_least(received, followers), timeout=60)
+                await asyncio.sleep(0.5)  # anything sent twice would show up now
+                assert all(count == 1 for count in received.values())
+                assert len(received) == followers
+            finally:
+                for proc in procs:
+                    await stop(proc)
+                await pool.close()
+    finally:
+        await runner.cleanup()

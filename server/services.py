@@ -1,0 +1,44 @@
+"""The long-lived federation services one process needs, opened and closed together:
+the instance actor and its signing keys, the outbound HTTP client and remote lookups."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from federation.http import HttpClient, HttpLimits
+from server.config import Settings
+from server.domain.actors import ensure_instance_actor
+from server.keyring import KeyRing
+from server.remote import RemoteActors, make_signer
+from server.storage.actors import ActorRow
+from server.storage.pool import Pool
+
+
+@dataclass(frozen=True)
+class Services:
+    keyring: KeyRing
+    instance_actor: ActorRow
+    http: HttpClient
+    remote: RemoteActors
+
+
+def http_limits(settings: Settings) -> HttpLimits:
+    return HttpLimits(
+        connect_timeout=settings.connect_timeout_seconds,
+        total_timeout=settings.fetch_timeout_seconds,
+        max_response_bytes=settings.fetch_max_bytes,
+        per_host_concurrency=settings.per_host_concurrency,
+    )
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, pool: Pool) -> AsyncIterator[Services]:
+    keyring = KeyRing(pool)
+    instance_actor = await ensure_instance_actor(pool, settings)
+    instance_keys = await keyring.for_actor(instance_actor.id)
+    async with HttpClient(settings.base_url, limits=http_limits(settings),
+                          allowed=settings.allowed_private_networks) as client:
+        remote = RemoteActors(pool, client, lambda: make_signer(instance_keys))
+        yield Services(keyring=keyring, instance_actor=instance_actor, http=client, remote=remote)

@@ -107,7 +107,7 @@ class RemoteActors:
     async def actor(self, ap_id: str, *, refresh: bool = False) -> ActorRow | None:
         """The actor from the cache, fetched when unknown, stale, or on request."""
         row = await actor_store.actor_by_ap_id(self._pool, ap_id)
-        if row is not None and (row.is_local or not refresh):
+        if row is not None and (row.is_local or not (refresh or self._stale(row))):
             return row
         try:
             fetched = await fetch_actor(self._client, ap_id, signer=self._signer())
@@ -120,6 +120,9 @@ class RemoteActors:
         if fetched.ap_id != ap_id:
             return row
         return await self.store(fetched)
+
+    def _stale(self, row: ActorRow) -> bool:
+        return row.fetched_at is None or self._clock() - row.fetched_at > ACTOR_TTL
 
     async def fetch_document(self, url: str) -> dict[str, Any] | None:
         """A remote object fetched (signed) from its origin, or None."""

@@ -34,6 +34,7 @@ class ActorRow:
     image_url: str | None
     created_at: datetime
     gone_at: datetime | None
+    fetched_at: datetime | None
 
     @property
     def delivery_inbox(self) -> str:
@@ -53,7 +54,7 @@ class KeyRow:
 
 _ACTOR_COLUMNS = """id, ap_id, kind, is_local, username, domain, name, summary, url, inbox_url,
     shared_inbox_url, followers_url, manually_approves, discoverable, also_known_as, moved_to,
-    icon_url, image_url, created_at, gone_at"""
+    icon_url, image_url, created_at, gone_at, fetched_at"""
 
 
 def _actor(row: Record | None) -> ActorRow | None:

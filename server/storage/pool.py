@@ -78,8 +78,11 @@ def is_connection_error(exc: BaseException) -> bool:
         exc,
         OSError
         | asyncpg.InterfaceError
-        | asyncpg.CannotConnectNowError
-        | asyncpg.ConnectionDoesNotExistError
+        | asyncpg.PostgresConnectionError  # SQLSTATE class 08
+        | asyncpg.CannotConnectNowError  # starting up or shutting down
         | asyncpg.AdminShutdownError
-        | asyncpg.TooManyConnectionsError,
+        | asyncpg.CrashShutdownError
+        | asyncpg.TooManyConnectionsError
+        # "database is not currently accepting connections" (ALLOW_CONNECTIONS false)
+        | asyncpg.ObjectNotInPrerequisiteStateError,
     )

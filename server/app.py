@@ -19,7 +19,17 @@ from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, RE
 from server.config import Settings
 from server.logs import request_id
 from server.metrics import Metrics
-from server.routes import health, inbox, metrics
+from server.routes import (
+    actors,
+    authorized_fetch,
+    collections,
+    health,
+    inbox,
+    metrics,
+    nodeinfo,
+    objects,
+    webfinger,
+)
 from server.services import open_services
 from server.storage.pool import create_pool
 
@@ -88,8 +98,6 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     health.setup(app)
     inbox.setup(app)
     metrics.setup(app)
-    # protocol read side (temporarily added by the read-side helper; lead to confirm)
-    from server.routes import actors, authorized_fetch, collections, nodeinfo, objects, webfinger
     authorized_fetch.setup(app)
     actors.setup(app)
     collections.setup(app)

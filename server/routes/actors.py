@@ -4,13 +4,16 @@ ActivityPub clients, a plain HTML profile page to everyone else; 410 + Tombstone
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
+import orjson
 from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
 from server.convert.to_as import actor_document, sanitise_html, tombstone_document
 from server.routes.authorized_fetch import public_document
 from server.routes.negotiation import (
+    activity_body_response,
     activity_response,
     html_response,
     negotiated_error,
@@ -18,10 +21,26 @@ from server.routes.negotiation import (
     wants_activity_json,
 )
 from server.storage import actors as actor_store
-from server.storage.actors import ActorRow
+from server.storage.actors import ActorRow, PublicKeyRow
 from server.urls import INSTANCE_ACTOR_USERNAME
 
 PAGE_LANGUAGE = "en"
+MAX_RENDERED = 2048
+# Rendered actor documents keyed by everything they are made of (the actor row and its
+# keys; one app has one Settings): a changed row is a new key, so nothing goes stale, and
+# each request still reads the row (one round trip) but skips building and serialising.
+RENDERED = web.AppKey("rendered_actor_documents", dict)
+
+
+def rendered_document(app: web.Application, actor: ActorRow, keys: Sequence[PublicKeyRow]) -> bytes:
+    cache: dict[tuple[ActorRow, tuple[PublicKeyRow, ...]], bytes] = app[RENDERED]
+    key = (actor, tuple(keys))
+    body = cache.get(key)
+    if body is None:
+        if len(cache) >= MAX_RENDERED:
+            cache.clear()
+        body = cache[key] = orjson.dumps(actor_document(actor, keys, app[SETTINGS]))
+    return body
 
 
 def profile_page(actor: ActorRow, handle: str) -> str:
@@ -48,7 +67,7 @@ async def serve_actor(request: web.Request, username: str) -> web.Response:
                 tombstone_document(actor.ap_id, former_type=actor.kind, deleted=actor.gone_at), 410)
         return negotiated_error(request, 410, "this account is gone")
     if as2:
-        return activity_response(actor_document(actor, public_keys, settings))
+        return activity_body_response(rendered_document(request.app, actor, public_keys))
     handle = f"@{actor.username}@{settings.domain}"
     return html_response(profile_page(actor, handle))
 
@@ -64,6 +83,7 @@ async def instance_actor(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    app[RENDERED] = {}
     app.router.add_get("/actors/{name}", actor)
     app.router.add_get("/@{name}", actor)
     app.router.add_get("/actor", instance_actor)

@@ -12,8 +12,8 @@ A middleware (installed by `setup`). For GET/HEAD:
   Handlers marked `@as2_only` answer AS2 whatever the Accept header says, so they are
   always protected; the rest are protected when the client asks for AS2.
 
-The verified owner is kept in `request[SIGNED_BY]` for handlers (e.g. per-recipient
-access to followers-only objects, not done yet).
+The verified owner is kept in `request[SIGNED_BY]` (a `web.RequestKey`) for handlers
+(e.g. per-recipient access to followers-only objects, not done yet).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 F = TypeVar("F", bound=Callable[..., Any])
 Mark = Literal["public", "as2_only"]
 _MARK = "_buurtplein_fetch_policy"
-SIGNED_BY = "signed_by"
+SIGNED_BY = web.RequestKey("signed_by", str)
 _READ_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -86,6 +86,11 @@ def activity_response(
     return json_body_response(doc, ACTIVITY_JSON_UTF8, status=status, headers=headers)
 
 
+def activity_body_response(body: bytes, status: int = 200) -> web.Response:
+    """An already serialised ActivityStreams document."""
+    return web.Response(body=body, status=status, headers=_headers(ACTIVITY_JSON_UTF8, None))
+
+
 def activity_error(
     status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> web.Response:

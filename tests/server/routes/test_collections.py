@@ -22,10 +22,17 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 @pytest.fixture
-async def small_pages(database_server: str, template_database: str, tmp_path: Path) -> AsyncIterator[Instance]:
+async def small_pages(
+    database_server: str, template_database: str, tmp_path: Path
+) -> AsyncIterator[Instance]:
     """An instance whose collection pages hold 2 items."""
-    async with running_instance(database_server, template_database, PEER_ADDRESSES[0], tmp_path,
-                                extra={"collection_page_size": 2}) as inst:
+    async with running_instance(
+        database_server,
+        template_database,
+        PEER_ADDRESSES[0],
+        tmp_path,
+        extra={"collection_page_size": 2},
+    ) as inst:
         yield inst
 
 
@@ -41,28 +48,51 @@ async def add_object(instance: Instance, actor: ActorRow, uid: str, visibility: 
     ap_id = Urls(instance.settings).object(uid)
     to = {"public": [PUBLIC], "unlisted": [actor.followers_url or ""]}.get(visibility, [])
     cc = [PUBLIC] if visibility == "unlisted" else []
-    document = {"id": ap_id, "type": "Note", "attributedTo": actor.ap_id, "content": f"<p>{uid}</p>",
-                "to": to or ["http://127.0.0.2/someone"], "cc": cc,
-                "bcc": ["http://127.0.0.2/secret"], "published": "2025-05-01T10:00:00Z"}
-    row = await object_store.insert_object(instance.pool, {
-        "ap_id": ap_id, "type": "Note", "actor_id": actor.id, "attributed_to": actor.ap_id,
-        "visibility": visibility, "is_local": True, "content": document["content"],
-        "document": document,
-    })
+    document = {
+        "id": ap_id,
+        "type": "Note",
+        "attributedTo": actor.ap_id,
+        "content": f"<p>{uid}</p>",
+        "to": to or ["http://127.0.0.2/someone"],
+        "cc": cc,
+        "bcc": ["http://127.0.0.2/secret"],
+        "published": "2025-05-01T10:00:00Z",
+    }
+    row = await object_store.insert_object(
+        instance.pool,
+        {
+            "ap_id": ap_id,
+            "type": "Note",
+            "actor_id": actor.id,
+            "attributed_to": actor.ap_id,
+            "visibility": visibility,
+            "is_local": True,
+            "content": document["content"],
+            "document": document,
+        },
+    )
     assert row is not None
     return ap_id
 
 
 async def remote_actor(instance: Instance, name: str) -> ActorRow:
-    return await actor_store.upsert_remote_actor(instance.pool, {
-        "ap_id": f"http://remote.example/users/{name}", "kind": "Person", "is_local": False,
-        "username": name, "domain": "remote.example",
-        "inbox_url": f"http://remote.example/users/{name}/inbox",
-    })
+    return await actor_store.upsert_remote_actor(
+        instance.pool,
+        {
+            "ap_id": f"http://remote.example/users/{name}",
+            "kind": "Person",
+            "is_local": False,
+            "username": name,
+            "domain": "remote.example",
+            "inbox_url": f"http://remote.example/users/{name}/inbox",
+        },
+    )
 
 
 async def test_outbox_holds_public_objects_only(instance: Instance) -> None:
-    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
+    actor = await create_local_actor(
+        instance.pool, instance.settings, kind="Group", username="oosterpark"
+    )
     public = await add_object(instance, actor, "pub", "public")
     await add_object(instance, actor, "unl", "unlisted")
     await add_object(instance, actor, "fol", "followers")
@@ -91,7 +121,9 @@ async def test_outbox_holds_public_objects_only(instance: Instance) -> None:
 
 async def test_outbox_pages_have_stable_keyset_cursors(small_pages: Instance) -> None:
     instance = small_pages
-    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bea")
+    actor = await create_local_actor(
+        instance.pool, instance.settings, kind="Person", username="bea"
+    )
     ids = [await add_object(instance, actor, f"n{i}", "public") for i in range(5)]
     newest_first = list(reversed(ids))
 
@@ -130,16 +162,25 @@ async def test_outbox_pages_have_stable_keyset_cursors(small_pages: Instance) ->
 
 async def test_followers_and_following_list_accepted_actor_ids(small_pages: Instance) -> None:
     instance = small_pages
-    group = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
+    group = await create_local_actor(
+        instance.pool, instance.settings, kind="Group", username="oosterpark"
+    )
     remotes = [await remote_actor(instance, f"r{i}") for i in range(3)]
     for i, remote in enumerate(remotes):
-        await follow_store.upsert_follow(instance.pool, f"{remote.ap_id}/follow", remote.id, group.id,
-                                         "accepted")
-        await follow_store.upsert_follow(instance.pool, f"{group.ap_id}/follow/{i}", group.id,
-                                         remote.id, "accepted" if i < 2 else "pending")
+        await follow_store.upsert_follow(
+            instance.pool, f"{remote.ap_id}/follow", remote.id, group.id, "accepted"
+        )
+        await follow_store.upsert_follow(
+            instance.pool,
+            f"{group.ap_id}/follow/{i}",
+            group.id,
+            remote.id,
+            "accepted" if i < 2 else "pending",
+        )
     pending = await remote_actor(instance, "wachtend")
-    await follow_store.upsert_follow(instance.pool, f"{pending.ap_id}/follow", pending.id, group.id,
-                                     "pending")
+    await follow_store.upsert_follow(
+        instance.pool, f"{pending.ap_id}/follow", pending.id, group.id, "pending"
+    )
 
     _, followers = await get(instance, "/actors/oosterpark/followers")
     assert followers["totalItems"] == 3
@@ -160,11 +201,18 @@ async def test_followers_and_following_list_accepted_actor_ids(small_pages: Inst
 
 
 async def test_featured_is_an_empty_ordered_collection(instance: Instance) -> None:
-    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
+    actor = await create_local_actor(
+        instance.pool, instance.settings, kind="Group", username="oosterpark"
+    )
     status, featured = await get(instance, "/actors/oosterpark/featured")
     assert status == 200
-    assert featured == {**featured, "id": actor.ap_id + "/featured", "type": "OrderedCollection",
-                        "totalItems": 0, "orderedItems": []}
+    assert featured == {
+        **featured,
+        "id": actor.ap_id + "/featured",
+        "type": "OrderedCollection",
+        "totalItems": 0,
+        "orderedItems": [],
+    }
 
 
 async def test_instance_actor_has_collections_too(instance: Instance) -> None:
@@ -174,8 +222,15 @@ async def test_instance_actor_has_collections_too(instance: Instance) -> None:
     assert outbox["totalItems"] == 0
 
 
-@pytest.mark.parametrize("path", ["/actors/nobody/outbox", "/actors/nobody/followers",
-                                  "/actors/nobody/following", "/actors/nobody/featured"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/actors/nobody/outbox",
+        "/actors/nobody/followers",
+        "/actors/nobody/following",
+        "/actors/nobody/featured",
+    ],
+)
 async def test_collections_of_unknown_actors_are_404(instance: Instance, path: str) -> None:
     status, _ = await get(instance, path)
     assert status == 404

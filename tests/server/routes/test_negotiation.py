@@ -16,37 +16,45 @@ from server.routes.negotiation import (
 
 AS2_PROFILE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-CHROME = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
-          "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7")
+CHROME = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
 
 
-@pytest.mark.parametrize("accept", [
-    "application/activity+json",
-    AS2_PROFILE,
-    "application/ld+json",
-    'application/ld+json; profile="https://www.w3.org/ns/activitystreams https://w3id.org/security/v1"',
-    f"application/activity+json, {AS2_PROFILE}",
-    "application/activity+json, text/html;q=0.5",
-    "text/html;q=0.1, application/activity+json",
-    'application/ld+json; profile="http://www.w3.org/ns/activitystreams", text/html',
-    "APPLICATION/ACTIVITY+JSON",
-])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/activity+json",
+        AS2_PROFILE,
+        "application/ld+json",
+        'application/ld+json; profile="https://www.w3.org/ns/activitystreams https://w3id.org/security/v1"',
+        f"application/activity+json, {AS2_PROFILE}",
+        "application/activity+json, text/html;q=0.5",
+        "text/html;q=0.1, application/activity+json",
+        'application/ld+json; profile="http://www.w3.org/ns/activitystreams", text/html',
+        "APPLICATION/ACTIVITY+JSON",
+    ],
+)
 def test_as2_accepts_get_json(accept: str) -> None:
     assert prefers_activity_json(accept)
 
 
-@pytest.mark.parametrize("accept", [
-    FIREFOX,
-    CHROME,
-    "*/*",
-    "text/html",
-    "application/json",
-    'application/ld+json; profile="https://example.com/other"',
-    "application/activity+json;q=0",
-    "application/activity+json;q=0.5, text/html",
-    "application/activity+json;q=bogus",
-    "",
-])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        FIREFOX,
+        CHROME,
+        "*/*",
+        "text/html",
+        "application/json",
+        'application/ld+json; profile="https://example.com/other"',
+        "application/activity+json;q=0",
+        "application/activity+json;q=0.5, text/html",
+        "application/activity+json;q=bogus",
+        "",
+    ],
+)
 def test_other_accepts_get_html(accept: str) -> None:
     assert not prefers_activity_json(accept)
 

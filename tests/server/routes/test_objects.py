@@ -16,16 +16,34 @@ BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
-async def add(instance: Instance, uid: str, visibility: str, content: str = "<p>Hallo buurt</p>") -> str:
-    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username=f"u{uid}")
+async def add(
+    instance: Instance, uid: str, visibility: str, content: str = "<p>Hallo buurt</p>"
+) -> str:
+    actor = await create_local_actor(
+        instance.pool, instance.settings, kind="Person", username=f"u{uid}"
+    )
     ap_id = Urls(instance.settings).object(uid)
-    document = {"id": ap_id, "type": "Note", "attributedTo": actor.ap_id, "content": content,
-                "to": [PUBLIC] if visibility == "public" else [actor.ap_id + "/followers"],
-                "bto": ["http://127.0.0.2/hidden"]}
-    await object_store.insert_object(instance.pool, {
-        "ap_id": ap_id, "type": "Note", "actor_id": actor.id, "attributed_to": actor.ap_id,
-        "visibility": visibility, "is_local": True, "content": content, "document": document,
-    })
+    document = {
+        "id": ap_id,
+        "type": "Note",
+        "attributedTo": actor.ap_id,
+        "content": content,
+        "to": [PUBLIC] if visibility == "public" else [actor.ap_id + "/followers"],
+        "bto": ["http://127.0.0.2/hidden"],
+    }
+    await object_store.insert_object(
+        instance.pool,
+        {
+            "ap_id": ap_id,
+            "type": "Note",
+            "actor_id": actor.id,
+            "attributed_to": actor.ap_id,
+            "visibility": visibility,
+            "is_local": True,
+            "content": content,
+            "document": document,
+        },
+    )
     return ap_id
 
 
@@ -65,7 +83,9 @@ async def test_deleted_object_is_410_with_a_tombstone(instance: Instance) -> Non
 
 
 async def test_browsers_get_the_sanitised_content(instance: Instance) -> None:
-    ap_id = await add(instance, "abc", "public", content="<p>Hallo buurt</p><script>alert(1)</script>")
+    ap_id = await add(
+        instance, "abc", "public", content="<p>Hallo buurt</p><script>alert(1)</script>"
+    )
     async with instance.session.get(ap_id, headers={"Accept": BROWSER}) as resp:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/html")
@@ -82,16 +102,40 @@ async def test_unknown_object_is_404(instance: Instance) -> None:
 
 
 async def test_only_public_outgoing_activities_are_served(instance: Instance) -> None:
-    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bea")
+    actor = await create_local_actor(
+        instance.pool, instance.settings, kind="Person", username="bea"
+    )
     urls = Urls(instance.settings)
     public, private = urls.activity("pub"), urls.activity("priv")
     async with instance.pool.acquire() as conn:
-        await delivery_store.insert_activity(conn, public, actor.id, {
-            "id": public, "type": "Announce", "actor": actor.ap_id, "object": "http://x/1",
-            "to": [actor.ap_id + "/followers"], "cc": [PUBLIC], "bcc": ["http://127.0.0.2/s"]}, [])
-        await delivery_store.insert_activity(conn, private, actor.id, {
-            "id": private, "type": "Follow", "actor": actor.ap_id, "object": "http://x/u",
-            "to": ["http://x/u"]}, [])
+        await delivery_store.insert_activity(
+            conn,
+            public,
+            actor.id,
+            {
+                "id": public,
+                "type": "Announce",
+                "actor": actor.ap_id,
+                "object": "http://x/1",
+                "to": [actor.ap_id + "/followers"],
+                "cc": [PUBLIC],
+                "bcc": ["http://127.0.0.2/s"],
+            },
+            [],
+        )
+        await delivery_store.insert_activity(
+            conn,
+            private,
+            actor.id,
+            {
+                "id": private,
+                "type": "Follow",
+                "actor": actor.ap_id,
+                "object": "http://x/u",
+                "to": ["http://x/u"],
+            },
+            [],
+        )
     async with instance.session.get(public, headers={"Accept": AS2}) as resp:
         assert resp.status == 200
         doc = await resp.json(content_type=None)

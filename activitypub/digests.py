@@ -54,9 +54,7 @@ def make_digest(body: bytes) -> str:
     return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
-def make_content_digest(
-    body: bytes, algorithm: Literal["sha-256", "sha-512"] = "sha-256"
-) -> str:
+def make_content_digest(body: bytes, algorithm: Literal["sha-256", "sha-512"] = "sha-256") -> str:
     """RFC 9530 ``Content-Digest`` header value, e.g. ``sha-256=:<base64>:``."""
     digest = _MODERN[algorithm](body).digest()
     return f"{algorithm}=:{base64.b64encode(digest).decode('ascii')}:"

@@ -18,9 +18,7 @@ class JsonError(ValueError):
     """The body is not acceptable JSON; the message is safe to show to the sender."""
 
 
-def parse_json(
-    body: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH, max_items: int = DEFAULT_MAX_ITEMS
-) -> Any:
+def parse_json(body: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH, max_items: int = DEFAULT_MAX_ITEMS) -> Any:
     """Parse `body`, refusing invalid JSON, nesting deeper than `max_depth`
     and arrays or objects with more than `max_items` members."""
     try:

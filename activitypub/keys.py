@@ -44,9 +44,7 @@ def private_key_to_pem(key: PrivateKey) -> str:
 
 
 def public_key_to_pem(key: PublicKey) -> str:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 def load_private_key(pem: str) -> PrivateKey:

@@ -146,6 +146,4 @@ def _warn_unknown(url: str) -> None:
     if len(_warned) >= _MAX_WARNED:
         _warned.clear()
     _warned.add(key)
-    logger.warning(
-        "JSON-LD context %r is not bundled; using an empty context", url[:_MAX_LOGGED_URL]
-    )
+    logger.warning("JSON-LD context %r is not bundled; using an empty context", url[:_MAX_LOGGED_URL])

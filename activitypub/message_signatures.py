@@ -58,7 +58,7 @@ class _Message:
     headers: dict[str, str]
 
 
-class _Verifier(HTTPMessageVerifier):
+class _Verifier(HTTPMessageVerifier):  # type: ignore[misc]
     """Library verifier with its wall-clock checks disabled (we check `created` ourselves)."""
 
     def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
@@ -112,9 +112,7 @@ def select_signature(headers: Mapping[str, str]) -> SelectedSignature:
         key_id = members.params.get("keyid")
         if not isinstance(key_id, str) or not key_id:
             raise SignatureError("missing keyid")
-        plain = frozenset(
-            item.value for item in members if isinstance(item.value, str) and not item.params
-        )
+        plain = frozenset(item.value for item in members if isinstance(item.value, str) and not item.params)
         params = dict(members.params)
         if len(inputs) == 1 and len(signatures) == 1:
             return SelectedSignature(label, key_id, plain, params, None, None)
@@ -161,9 +159,7 @@ def _check_digest(sel: SelectedSignature, parts: HttpRequestParts) -> None:
         raise SignatureError(result.reason)
 
 
-def _library_verify(
-    parts: HttpRequestParts, sel: SelectedSignature, key: PublicKey, algorithm: Any
-) -> None:
+def _library_verify(parts: HttpRequestParts, sel: SelectedSignature, key: PublicKey, algorithm: Any) -> None:
     headers = dict(parts.headers)
     if sel.signature_input is not None and sel.signature is not None:
         headers["signature-input"], headers["signature"] = sel.signature_input, sel.signature

@@ -98,9 +98,7 @@ def sign_request(
     out["Host"] = url_authority(url)
     out["Date"] = email.utils.format_datetime(as_utc(now), usegmt=True)
     if scheme == "rfc9421":
-        return sign_rfc9421(
-            method, url, out, body, key_id=key_id, private_key=private_key, now=now
-        )
+        return sign_rfc9421(method, url, out, body, key_id=key_id, private_key=private_key, now=now)
     return sign_cavage(method, url, out, body, key_id=key_id, private_key=private_key)
 
 
@@ -145,7 +143,6 @@ def sign_cavage(
     signature = base64.b64encode(_sign_bytes(private_key, text.encode("utf-8"))).decode("ascii")
     algorithm = "rsa-sha256" if isinstance(private_key, rsa.RSAPrivateKey) else "hs2019"
     out["Signature"] = (
-        f'keyId={_quoted(key_id)},algorithm="{algorithm}",'
-        f'headers="{" ".join(names)}",signature="{signature}"'
+        f'keyId={_quoted(key_id)},algorithm="{algorithm}",headers="{" ".join(names)}",signature="{signature}"'
     )
     return out

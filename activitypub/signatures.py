@@ -221,7 +221,7 @@ def signing_string(
 
 
 def key_kind(key: object) -> str:
-    """"rsa" or "ed25519", cached per concrete class (ABC isinstance checks are slow)."""
+    """ "rsa" or "ed25519", cached per concrete class (ABC isinstance checks are slow)."""
     kind = _KIND_BY_TYPE.get(type(key))
     if kind is None:
         if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
@@ -254,9 +254,7 @@ def _check_coverage(sig: CavageSignature, parts: HttpRequestParts) -> None:
             raise SignatureError("digest not signed")
 
 
-def _check_freshness(
-    sig: CavageSignature, parts: HttpRequestParts, now: datetime, max_skew: timedelta
-) -> None:
+def _check_freshness(sig: CavageSignature, parts: HttpRequestParts, now: datetime, max_skew: timedelta) -> None:
     if "date" in sig.headers:
         if abs(now - _parse_date(parts.headers.get("date", ""))) > max_skew:
             raise SignatureError("date outside window")
@@ -348,8 +346,12 @@ def verify_cavage(
         _check_freshness(sig, parts, as_utc(now), max_skew)
         _check_host_and_digests(sig, parts)
         text = signing_string(
-            parts.method, parts.url, parts.headers, sig.headers,
-            created=sig.created, expires=sig.expires,
+            parts.method,
+            parts.url,
+            parts.headers,
+            sig.headers,
+            created=sig.created,
+            expires=sig.expires,
         )
         verify_bytes(public_key, sig.signature, _encode(text))
     except SignatureError as exc:

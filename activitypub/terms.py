@@ -13,9 +13,7 @@ AS2_CONTEXT: Final = "https://www.w3.org/ns/activitystreams"
 AS2_CONTEXT_HTTP: Final = "http://www.w3.org/ns/activitystreams"
 AS2_NS: Final = AS2_CONTEXT + "#"
 PUBLIC: Final = "https://www.w3.org/ns/activitystreams#Public"
-PUBLIC_SPELLINGS: Final = frozenset(
-    {PUBLIC, "http://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
-)
+PUBLIC_SPELLINGS: Final = frozenset({PUBLIC, "http://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
 
 ACTOR_TYPES: Final = frozenset({"Application", "Group", "Organization", "Person", "Service"})
 ACTIVITY_TYPES: Final = frozenset(

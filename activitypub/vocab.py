@@ -194,9 +194,7 @@ def parse_activity(data: Mapping[str, Any]) -> Activity:
     Activity. MalformedActivity without id, type or actor; UnsupportedType for a
     non-activity such as a bare Note."""
     if not isinstance(data, Mapping):
-        raise MalformedActivity(
-            "activity is not a JSON object", public_message="expected an object"
-        )
+        raise MalformedActivity("activity is not a JSON object", public_message="expected an object")
     node = read_node(data, "Activity")
     if not isinstance(node, Activity):
         detail = f"{node.type or 'untyped'} is not an activity"
@@ -331,8 +329,6 @@ def build_note(
     return note.to_json()
 
 
-def build_tombstone(
-    id: str, *, former_type: str | None = None, deleted: datetime | None = None
-) -> JSON:
+def build_tombstone(id: str, *, former_type: str | None = None, deleted: datetime | None = None) -> JSON:
     """What a deleted object's id serves (and what Delete activities embed)."""
     return Tombstone(id=id, former_type=former_type, deleted=_time(deleted)).to_json()

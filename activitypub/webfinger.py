@@ -124,6 +124,4 @@ def build_host_meta_xrd(base_url: str) -> str:
 
 def build_host_meta_json(base_url: str) -> dict[str, Any]:
     """`/.well-known/host-meta.json`, the JRD form of host-meta."""
-    return {
-        "links": [{"rel": REL_LRDD, "type": JRD_MEDIA_TYPE, "template": lrdd_template(base_url)}]
-    }
+    return {"links": [{"rel": REL_LRDD, "type": JRD_MEDIA_TYPE, "template": lrdd_template(base_url)}]}

@@ -34,9 +34,7 @@ NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 INBOX = "https://b.example/users/bob/inbox"
 BODY = (
     b'{"@context": "https://www.w3.org/ns/activitystreams", "type": "Create", '
-    b'"actor": "https://a.example/users/alice", "object": {"type": "Note", "content": "'
-    + b"x" * 1200
-    + b'"}}'
+    b'"actor": "https://a.example/users/alice", "object": {"type": "Note", "content": "' + b"x" * 1200 + b'"}}'
 )
 
 
@@ -56,8 +54,14 @@ def rate(action: Callable[[], object]) -> float:
 
 def signed_parts(key: PrivateKey, scheme: Scheme) -> HttpRequestParts:
     headers = sign_request(
-        "POST", INBOX, {"Content-Type": "application/activity+json"}, BODY,
-        key_id="https://a.example/users/alice#main-key", private_key=key, now=NOW, scheme=scheme,
+        "POST",
+        INBOX,
+        {"Content-Type": "application/activity+json"},
+        BODY,
+        key_id="https://a.example/users/alice#main-key",
+        private_key=key,
+        now=NOW,
+        scheme=scheme,
     )
     return HttpRequestParts("POST", INBOX, {k.lower(): v for k, v in headers.items()}, BODY)
 

@@ -133,18 +133,14 @@ def _image_url(value: Any) -> str | None:
     return get_id(item)
 
 
-async def fetch_actor(
-    client: HttpClient, url: str, *, signer: RequestSigner | None
-) -> RemoteActor | str:
+async def fetch_actor(client: HttpClient, url: str, *, signer: RequestSigner | None) -> RemoteActor | str:
     result = await fetch_object(client, url, signer=signer)
     if not isinstance(result, Fetched):
         return f"actor fetch failed: {type(result).__name__} {getattr(result, 'reason', '')}".strip()
     return read_actor(result.document)
 
 
-async def fetch_key_owner(
-    client: HttpClient, key_id: str, *, signer: RequestSigner | None
-) -> RemoteActor | str:
+async def fetch_key_owner(client: HttpClient, key_id: str, *, signer: RequestSigner | None) -> RemoteActor | str:
     """Fetch the actor that owns `key_id`; the actor must list that key itself."""
     document_url = key_id.split("#", 1)[0]
     result = await fetch_object(client, document_url, signer=signer)

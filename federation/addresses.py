@@ -88,14 +88,7 @@ def is_forbidden_address(ip: Address, allowed: Sequence[Network] = ()) -> bool:
             return True
     elif _in_any(ip, _FORBIDDEN_V4):
         return True
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
 
 
 def parse_networks(specs: Iterable[str]) -> tuple[Network, ...]:
@@ -109,9 +102,7 @@ def parse_networks(specs: Iterable[str]) -> tuple[Network, ...]:
         try:
             networks.append(ip_network(text, strict=True))
         except ValueError as exc:
-            raise ValueError(
-                f"invalid network {spec!r}: expected CIDR like 10.0.0.0/8 ({exc})"
-            ) from None
+            raise ValueError(f"invalid network {spec!r}: expected CIDR like 10.0.0.0/8 ({exc})") from None
     return tuple(networks)
 
 

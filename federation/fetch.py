@@ -23,9 +23,7 @@ from federation.http import (
 )
 from federation.ports import RequestSigner
 
-ACTIVITY_ACCEPT = (
-    'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-)
+ACTIVITY_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 ACTIVITY_MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 JSON_MEDIA_TYPES = frozenset({"application/json", "application/jrd+json"})
 
@@ -90,9 +88,7 @@ def _origin(url: URL) -> tuple[str, str, int | None]:
     return (url.scheme.lower(), (url.raw_host or "").lower().rstrip("."), url.port)
 
 
-async def fetch_object(
-    client: HttpClient, url: str, *, signer: RequestSigner | None = None
-) -> FetchResult:
+async def fetch_object(client: HttpClient, url: str, *, signer: RequestSigner | None = None) -> FetchResult:
     """GET an ActivityStreams document and check it speaks for the origin it came from."""
     result = await _fetch(client, url, ACTIVITY_ACCEPT, ACTIVITY_MEDIA_TYPES, signer)
     if not isinstance(result, Fetched):

@@ -204,8 +204,7 @@ class HttpClient:
                         return response
                     nxt = check_url(str(target.join(location).with_fragment(None)), self._allowed)
                     if nxt.origin() != target.origin():
-                        base = {k: v for k, v in base.items()
-                                if k.lower() not in _ORIGIN_BOUND_HEADERS}
+                        base = {k: v for k, v in base.items() if k.lower() not in _ORIGIN_BOUND_HEADERS}
                     target = nxt
         except TimeoutError:
             raise RequestFailed("timed out") from None
@@ -219,9 +218,10 @@ class HttpClient:
             raise RuntimeError("HttpClient used outside `async with`")
         host = (url.raw_host or "").rstrip(".")
         try:
-            async with self._gates.hold(host), self._session.request(
-                method, url, headers=headers, data=body, allow_redirects=False
-            ) as resp:
+            async with (
+                self._gates.hold(host),
+                self._session.request(method, url, headers=headers, data=body, allow_redirects=False) as resp,
+            ):
                 location = resp.headers.get("Location")
                 if follow and resp.status in REDIRECT_STATUSES and location:
                     return _response(resp, b""), URL(location)

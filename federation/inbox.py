@@ -95,9 +95,7 @@ async def receive(
     return Accepted(activity["id"], duplicate=not is_new)
 
 
-async def _verify(
-    parts: HttpRequestParts, ctx: InboxContext, key_id: str, now: datetime
-) -> str | Rejected:
+async def _verify(parts: HttpRequestParts, ctx: InboxContext, key_id: str, now: datetime) -> str | Rejected:
     """Verify with the cached key; on failure refetch it once (key rotation) and retry."""
     resolved = await ctx.keys.resolve(key_id)
     if resolved is None:

@@ -11,9 +11,7 @@ from activitypub.keys import PublicKey
 
 
 class RequestSigner(Protocol):
-    def __call__(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
-    ) -> dict[str, str]: ...
+    def __call__(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -36,9 +34,7 @@ class KeyResolver(Protocol):
 class InboxStore(Protocol):
     """Commits a received activity; False when its id was seen before."""
 
-    async def store(
-        self, activity_id: str, actor: str, document: dict[str, Any], recipient: str | None
-    ) -> bool: ...
+    async def store(self, activity_id: str, actor: str, document: dict[str, Any], recipient: str | None) -> bool: ...
 
 
 class InboxPolicy(Protocol):

@@ -163,8 +163,11 @@ def _duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "",
-             f"{secs} s" if secs else ""]
+    parts = [
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes else "",
+        f"{secs} s" if secs else "",
+    ]
     return " ".join(p for p in parts if p) or "0 s"
 
 

@@ -53,8 +53,12 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     response.headers["X-Request-Id"] = rid
     log.debug(
         "request",
-        extra={"method": request.method, "path": request.path, "status": response.status,
-               "ms": round((time.perf_counter() - started) * 1000, 1)},
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        },
     )
     return response
 

@@ -41,10 +41,13 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
             results.append(CheckResult("migrations", False, str(exc)))
         else:
             if status.pending:
-                results.append(CheckResult(
-                    "migrations", False,
-                    f"{len(status.pending)} pending ({', '.join(status.pending)}): run `buurtplein migrate`",
-                ))
+                results.append(
+                    CheckResult(
+                        "migrations",
+                        False,
+                        f"{len(status.pending)} pending ({', '.join(status.pending)}): run `buurtplein migrate`",
+                    )
+                )
             else:
                 results.append(CheckResult("migrations", True, f"{len(status.applied)} applied"))
     finally:

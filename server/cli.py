@@ -24,7 +24,11 @@ from server.storage.pool import DatabaseUnavailable
 
 T = TypeVar("T")
 USER_ERRORS = (
-    ConfigError, DatabaseUnavailable, EmbeddedDatabaseRefused, MigrationError, StartupError
+    ConfigError,
+    DatabaseUnavailable,
+    EmbeddedDatabaseRefused,
+    MigrationError,
+    StartupError,
 )
 
 
@@ -113,9 +117,7 @@ def migrate(ctx: click.Context) -> None:
 @click.option("--summary", default="", help="A short description.")
 @click.option("--approval", is_flag=True, help="Followers need approval.")
 @click.pass_context
-def create_neighbourhood(
-    ctx: click.Context, name: str, display_name: str, summary: str, approval: bool
-) -> None:
+def create_neighbourhood(ctx: click.Context, name: str, display_name: str, summary: str, approval: bool) -> None:
     """Create a neighbourhood (a Group actor) called NAME."""
     from server.domain.actors import InvalidName, NameTaken, create_local_actor
 
@@ -123,8 +125,13 @@ def create_neighbourhood(
         async with _pool(_settings(ctx)) as pool:
             try:
                 actor = await create_local_actor(
-                    pool, _settings(ctx), kind="Group", username=name, name=display_name,
-                    summary=summary, manually_approves=approval,
+                    pool,
+                    _settings(ctx),
+                    kind="Group",
+                    username=name,
+                    name=display_name,
+                    summary=summary,
+                    manually_approves=approval,
                 )
             except (InvalidName, NameTaken) as exc:
                 raise Failure(str(exc)) from None
@@ -152,7 +159,11 @@ def create_user(ctx: click.Context, name: str, admin: bool, email: str, password
         async with _pool(_settings(ctx)) as pool:
             try:
                 actor = await create_account(
-                    pool, _settings(ctx), username=name, password=password, email=email,
+                    pool,
+                    _settings(ctx),
+                    username=name,
+                    password=password,
+                    email=email,
                     is_admin=admin,
                 )
             except (InvalidName, NameTaken) as exc:

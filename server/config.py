@@ -92,9 +92,7 @@ def field_names() -> list[str]:
     return [f.name for f in fields(Settings) if f.name != "extra"]
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, config_file: Path | None = None
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
     """Build settings: defaults < TOML file < environment variables. Raises ConfigError."""
     env = os.environ if environ is None else environ
     raw: dict[str, Any] = {}
@@ -179,7 +177,13 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("listen_port must be between 1 and 65535 (BUURTPLEIN_LISTEN_PORT)")
     if settings.database_url and not settings.database_url.startswith(("postgres://", "postgresql://")):
         raise ConfigError("DATABASE_URL must start with postgresql:// (or be unset for the embedded database)")
-    for name in ("inbox_max_bytes", "json_max_depth", "fetch_max_bytes", "workers", "per_host_concurrency"):
+    for name in (
+        "inbox_max_bytes",
+        "json_max_depth",
+        "fetch_max_bytes",
+        "workers",
+        "per_host_concurrency",
+    ):
         if getattr(settings, name) < 1 and not (name == "workers" and getattr(settings, name) == 0):
             raise ConfigError(f"{name} must be a positive number")
 

@@ -16,8 +16,7 @@ _STANDARD = set(vars(logging.makeLogRecord({})))
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:
     data: dict[str, object] = {
-        "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        + f".{int(record.msecs):03d}Z",
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
         "level": record.levelname.lower(),
         "logger": record.name,
         "msg": record.getMessage(),

@@ -8,13 +8,14 @@ amplification; an actor cache entry older than ACTOR_TTL is refreshed on use.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from activitypub import keys
 from activitypub.request_signing import sign_request
+from activitypub.signatures import Scheme
 from federation.actors import RemoteActor, fetch_actor, fetch_key_owner
 from federation.fetch import Fetched, fetch_object
 from federation.http import HttpClient, RequestError
@@ -35,37 +36,71 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_signer(signing: SigningKeys, clock: Clock = utcnow, scheme: str = "cavage") -> RequestSigner:
+def make_signer(signing: SigningKeys, clock: Clock = utcnow, scheme: Scheme = "cavage") -> RequestSigner:
     """A RequestSigner for `signing`'s actor: draft-cavage with RSA, or RFC 9421 with Ed25519."""
 
-    def sign(method: str, url: str, headers: dict[str, str] | object, body: bytes | None) -> dict[str, str]:
-        assert isinstance(headers, dict)
+    def sign(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         if scheme == "rfc9421" and signing.ed25519 is not None and signing.ed25519_key_id:
-            return sign_request(method, url, headers, body, key_id=signing.ed25519_key_id,
-                                private_key=signing.ed25519, now=clock(), scheme="rfc9421")
-        return sign_request(method, url, headers, body, key_id=signing.rsa_key_id,
-                            private_key=signing.rsa, now=clock(), scheme="cavage")
+            return sign_request(
+                method,
+                url,
+                headers,
+                body,
+                key_id=signing.ed25519_key_id,
+                private_key=signing.ed25519,
+                now=clock(),
+                scheme="rfc9421",
+            )
+        return sign_request(
+            method,
+            url,
+            headers,
+            body,
+            key_id=signing.rsa_key_id,
+            private_key=signing.rsa,
+            now=clock(),
+            scheme="cavage",
+        )
 
-    return sign  # type: ignore[return-value]
+    return sign
 
 
 def actor_fields(actor: RemoteActor) -> dict[str, object]:
     return {
-        "ap_id": actor.ap_id, "kind": actor.kind, "is_local": False,
-        "username": actor.username, "domain": actor.domain, "name": actor.name[:500],
-        "summary": actor.summary[:5000], "url": actor.url, "inbox_url": actor.inbox,
-        "outbox_url": actor.outbox, "shared_inbox_url": actor.shared_inbox,
-        "followers_url": actor.followers, "following_url": actor.following,
-        "featured_url": actor.featured, "icon_url": actor.icon, "image_url": actor.image,
-        "manually_approves": actor.manually_approves, "discoverable": actor.discoverable,
-        "also_known_as": list(actor.also_known_as), "moved_to": actor.moved_to,
-        "document": actor.document, "fetched_at": utcnow(), "gone_at": None,
+        "ap_id": actor.ap_id,
+        "kind": actor.kind,
+        "is_local": False,
+        "username": actor.username,
+        "domain": actor.domain,
+        "name": actor.name[:500],
+        "summary": actor.summary[:5000],
+        "url": actor.url,
+        "inbox_url": actor.inbox,
+        "outbox_url": actor.outbox,
+        "shared_inbox_url": actor.shared_inbox,
+        "followers_url": actor.followers,
+        "following_url": actor.following,
+        "featured_url": actor.featured,
+        "icon_url": actor.icon,
+        "image_url": actor.image,
+        "manually_approves": actor.manually_approves,
+        "discoverable": actor.discoverable,
+        "also_known_as": list(actor.also_known_as),
+        "moved_to": actor.moved_to,
+        "document": actor.document,
+        "fetched_at": utcnow(),
+        "gone_at": None,
     }
 
 
 class RemoteActors:
-    def __init__(self, pool: Pool, client: HttpClient, signer: Callable[[], RequestSigner],
-                 clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        client: HttpClient,
+        signer: Callable[[], RequestSigner],
+        clock: Clock = utcnow,
+    ) -> None:
         self._pool = pool
         self._client = client
         self._signer = signer

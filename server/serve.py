@@ -44,8 +44,10 @@ async def serve_forever(settings: Settings) -> None:
         ) from None
     log.info(
         "listening",
-        extra={"address": f"http://{settings.listen_host}:{settings.listen_port}",
-               "public_url": settings.base_url},
+        extra={
+            "address": f"http://{settings.listen_host}:{settings.listen_port}",
+            "public_url": settings.base_url,
+        },
     )
     stop = _stop_event()
     await stop.wait()

@@ -38,7 +38,8 @@ async def open_services(settings: Settings, pool: Pool) -> AsyncIterator[Service
     keyring = KeyRing(pool)
     instance_actor = await ensure_instance_actor(pool, settings)
     instance_keys = await keyring.for_actor(instance_actor.id)
-    async with HttpClient(settings.base_url, limits=http_limits(settings),
-                          allowed=settings.allowed_private_networks) as client:
+    async with HttpClient(
+        settings.base_url, limits=http_limits(settings), allowed=settings.allowed_private_networks
+    ) as client:
         remote = RemoteActors(pool, client, lambda: make_signer(instance_keys))
         yield Services(keyring=keyring, instance_actor=instance_actor, http=client, remote=remote)

@@ -8,8 +8,25 @@ from server.config import Settings
 
 INSTANCE_ACTOR_USERNAME = "instance.actor"
 RESERVED_USERNAMES = frozenset(
-    {INSTANCE_ACTOR_USERNAME, "admin", "api", "actor", "inbox", "outbox", "static", "well-known",
-     "healthz", "readyz", "metrics", "objects", "actors", "tags", "login", "logout", "settings"}
+    {
+        INSTANCE_ACTOR_USERNAME,
+        "admin",
+        "api",
+        "actor",
+        "inbox",
+        "outbox",
+        "static",
+        "well-known",
+        "healthz",
+        "readyz",
+        "metrics",
+        "objects",
+        "actors",
+        "tags",
+        "login",
+        "logout",
+        "settings",
+    }
 )
 
 

@@ -44,25 +44,37 @@ BATCH = 20
 
 def to_state(row: HostRow) -> hoststate.HostState:
     return hoststate.HostState(
-        host=row.host, consecutive_failures=row.consecutive_failures,
-        paused_until=row.paused_until, failure_days=row.failure_days,
-        unavailable_since=row.unavailable_since, last_success_at=row.last_success_at,
+        host=row.host,
+        consecutive_failures=row.consecutive_failures,
+        paused_until=row.paused_until,
+        failure_days=row.failure_days,
+        unavailable_since=row.unavailable_since,
+        last_success_at=row.last_success_at,
     )
 
 
 def to_row(state: hoststate.HostState, scheme: str | None) -> HostRow:
     return HostRow(
-        host=state.host, consecutive_failures=state.consecutive_failures,
-        paused_until=state.paused_until, failure_days=state.failure_days,
-        unavailable_since=state.unavailable_since, last_success_at=state.last_success_at,
+        host=state.host,
+        consecutive_failures=state.consecutive_failures,
+        paused_until=state.paused_until,
+        failure_days=state.failure_days,
+        unavailable_since=state.unavailable_since,
+        last_success_at=state.last_success_at,
         signature_scheme=scheme,
     )
 
 
 class Workers:
     def __init__(
-        self, settings: Settings, pool: Pool, http: HttpClient, keyring: KeyRing,
-        remote: RemoteActors, metrics: Metrics, rng: random.Random | None = None,
+        self,
+        settings: Settings,
+        pool: Pool,
+        http: HttpClient,
+        keyring: KeyRing,
+        remote: RemoteActors,
+        metrics: Metrics,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
         self.pool = pool
@@ -122,8 +134,7 @@ class Workers:
     async def _inbox_loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                items = await inbox_store.claim_items(
-                    self.pool, BATCH, self.settings.worker_lease_seconds)
+                items = await inbox_store.claim_items(self.pool, BATCH, self.settings.worker_lease_seconds)
             except Exception as exc:
                 await self._database_trouble(exc)
                 continue
@@ -139,8 +150,14 @@ class Workers:
             if sender is None:
                 raise LookupError("sender unknown")
             ctx = HandlerContext(
-                pool=self.pool, settings=self.settings, remote=self.remote, keyring=self.keyring,
-                http=self.http, sender=sender, recipient_id=item.recipient_id, clock=utcnow,
+                pool=self.pool,
+                settings=self.settings,
+                remote=self.remote,
+                keyring=self.keyring,
+                http=self.http,
+                sender=sender,
+                recipient_id=item.recipient_id,
+                clock=utcnow,
             )
             result = await dispatcher.dispatch(ctx, item.document)
             state = "done" if isinstance(result, Handled) else "ignored"
@@ -155,14 +172,17 @@ class Workers:
     async def _inbox_failure(self, item: InboxItem, kind: str, exc: Exception) -> None:
         if is_connection_error(exc):
             return  # the lease expires and the row is claimed again once the database is back
-        log.warning("activity processing failed", exc_info=exc,
-                    extra={"activity": item.activity_id, "attempts": item.attempts})
+        log.warning(
+            "activity processing failed",
+            exc_info=exc,
+            extra={"activity": item.activity_id, "attempts": item.attempts},
+        )
         try:
             if item.attempts >= INBOX_MAX_ATTEMPTS:
                 await inbox_store.finish_item(self.pool, item.id, "failed", str(exc)[:500])
                 self.metrics.count_handled(kind, "failed")
             else:
-                delay = timedelta(seconds=30 * 2 ** item.attempts)
+                delay = timedelta(seconds=30 * 2**item.attempts)
                 await inbox_store.retry_item(self.pool, item.id, utcnow() + delay, str(exc)[:500])
         except Exception as inner:
             await self._database_trouble(inner)
@@ -180,12 +200,11 @@ class Workers:
         slots = asyncio.Semaphore(self.settings.delivery_concurrency)
         running: set[asyncio.Task[None]] = set()
         while not self._stopping.is_set():
-            free = slots._value  # noqa: SLF001 - how many rows to claim now
+            free = slots._value
             claimed: list[Delivery] = []
             if free > 0:
                 try:
-                    claimed = await delivery_store.claim_deliveries(
-                        self.pool, free, self.settings.worker_lease_seconds)
+                    claimed = await delivery_store.claim_deliveries(self.pool, free, self.settings.worker_lease_seconds)
                 except Exception as exc:
                     await self._database_trouble(exc)
                     continue
@@ -222,7 +241,9 @@ class Workers:
                 return
             signing = await self.keyring.for_actor(delivery.actor_id)
             result = await deliver(
-                self.http, delivery.inbox_url, self._body(delivery),
+                self.http,
+                delivery.inbox_url,
+                self._body(delivery),
                 signer_for=lambda scheme: self._signer(signing, scheme),
                 known_scheme=host.signature_scheme if host.signature_scheme in ("rfc9421", "cavage") else None,  # type: ignore[arg-type]
                 now=utcnow,
@@ -244,7 +265,8 @@ class Workers:
             await delivery_store.finish_delivery(self.pool, delivery.id, "done")
             if not _healthy_and_recent(host, result.scheme, now):
                 await delivery_store.update_host(
-                    self.pool, delivery.host,
+                    self.pool,
+                    delivery.host,
                     lambda row: to_row(hoststate.on_success(to_state(row), now), result.scheme),
                 )
             return
@@ -255,7 +277,8 @@ class Workers:
             else:
                 await delivery_store.reschedule_delivery(self.pool, delivery.id, at, result.error)
             await delivery_store.update_host(
-                self.pool, delivery.host,
+                self.pool,
+                delivery.host,
                 lambda row: to_row(hoststate.on_failure(to_state(row), now), row.signature_scheme),
             )
             return
@@ -267,7 +290,9 @@ class Workers:
 def _healthy_and_recent(host: HostRow, scheme: str, now: datetime) -> bool:
     """A success changes nothing worth a write for a healthy host seen working recently."""
     return (
-        host.consecutive_failures == 0 and host.paused_until is None
-        and host.signature_scheme == scheme and host.last_success_at is not None
+        host.consecutive_failures == 0
+        and host.paused_until is None
+        and host.signature_scheme == scheme
+        and host.last_success_at is not None
         and now - host.last_success_at < timedelta(minutes=1)
     )

@@ -128,7 +128,7 @@ def federating(inst: Instance) -> Any:
     return Federating(inst.pool, inst.settings, inst.app[KEYRING], inst.app[REMOTE])
 
 
-async def wait_for(check: Any, *, timeout: float = 15.0, interval: float = 0.1) -> Any:
+async def wait_for(check: Any, *, timeout: float = 15.0, interval: float = 0.1) -> Any:  # noqa: ASYNC109
     """Poll the async `check` until it returns something truthy (bounded)."""
     import asyncio
 

@@ -35,8 +35,15 @@ class ScriptedPeer:
     requests: list[tuple[str, str]] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
 
-    def serve(self, path: str, document: dict[str, Any] | bytes, *, status: int = 200,
-              content_type: str = "application/activity+json", headers: dict[str, str] | None = None) -> str:
+    def serve(
+        self,
+        path: str,
+        document: dict[str, Any] | bytes,
+        *,
+        status: int = 200,
+        content_type: str = "application/activity+json",
+        headers: dict[str, str] | None = None,
+    ) -> str:
         body = document if isinstance(document, bytes) else orjson.dumps(document)
         self.documents[path] = (status, content_type, body, headers or {})
         return self.base + path
@@ -46,24 +53,45 @@ class ScriptedPeer:
         key = keys.generate_rsa_key()
         key_id = ap_id + "#main-key"
         doc: dict[str, Any] = {
-            "@context": [AS, "https://w3id.org/security/v1"], "id": ap_id, "type": kind,
-            "preferredUsername": name, "inbox": ap_id + "/inbox", "outbox": ap_id + "/outbox",
+            "@context": [AS, "https://w3id.org/security/v1"],
+            "id": ap_id,
+            "type": kind,
+            "preferredUsername": name,
+            "inbox": ap_id + "/inbox",
+            "outbox": ap_id + "/outbox",
             "followers": ap_id + "/followers",
         }
         if list_key:
-            doc["publicKey"] = {"id": key_id, "owner": ap_id,
-                                "publicKeyPem": keys.public_key_to_pem(key.public_key())}
+            doc["publicKey"] = {
+                "id": key_id,
+                "owner": ap_id,
+                "publicKeyPem": keys.public_key_to_pem(key.public_key()),
+            }
         self.serve(f"/users/{name}", doc)
         return PeerActor(ap_id, key_id, key, doc)
 
     def activity_id(self) -> str:
         return f"{self.base}/activities/{uuid.uuid4().hex}"
 
-    def signed_headers(self, actor: PeerActor, url: str, body: bytes, *,
-                       now: datetime | None = None, scheme: str = "cavage") -> dict[str, str]:
-        return sign_request("POST", url, {"Content-Type": "application/activity+json"}, body,
-                            key_id=actor.key_id, private_key=actor.private_key,
-                            now=now or datetime.now(UTC), scheme=scheme)  # type: ignore[arg-type]
+    def signed_headers(
+        self,
+        actor: PeerActor,
+        url: str,
+        body: bytes,
+        *,
+        now: datetime | None = None,
+        scheme: str = "cavage",
+    ) -> dict[str, str]:
+        return sign_request(
+            "POST",
+            url,
+            {"Content-Type": "application/activity+json"},
+            body,
+            key_id=actor.key_id,
+            private_key=actor.private_key,
+            now=now or datetime.now(UTC),
+            scheme=scheme,
+        )  # type: ignore[arg-type]
 
     def gets(self, path: str) -> int:
         return sum(1 for method, p in self.requests if method == "GET" and p == path)

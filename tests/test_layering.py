@@ -20,8 +20,18 @@ ALLOWED = {
     "server": {"activitypub", "federation", "server"},
 }
 # The pure protocol core does no I/O and knows no web framework or database.
-FORBIDDEN_IN_PURE = {"asyncio", "aiohttp", "asyncpg", "socket", "http.client", "urllib.request",
-                     "requests", "subprocess", "ssl", "selectors"}
+FORBIDDEN_IN_PURE = {
+    "asyncio",
+    "aiohttp",
+    "asyncpg",
+    "socket",
+    "http.client",
+    "urllib.request",
+    "requests",
+    "subprocess",
+    "ssl",
+    "selectors",
+}
 # Only the storage layer talks to PostgreSQL.
 ASYNCPG_ALLOWED = "server/storage/"
 

@@ -44,8 +44,7 @@ def sanitise_html(text: str) -> str:
     if not text:
         return ""
     attributes = {tag: set(names) for tag, names in SUMMARY_ATTRIBUTES.items()}
-    return nh3.clean(text, tags=set(SUMMARY_TAGS), attributes=attributes,
-                     link_rel="nofollow noopener noreferrer")
+    return nh3.clean(text, tags=set(SUMMARY_TAGS), attributes=attributes, link_rel="nofollow noopener noreferrer")
 
 
 @lru_cache(maxsize=1024)
@@ -111,15 +110,24 @@ def object_document(obj: ObjectRow) -> JSON:
     """The document served at a local object's id (the stored AS2 form)."""
     if obj.document:
         return with_context(obj.document)
-    return {"@context": copy.deepcopy(terms.OUR_CONTEXT), "id": obj.ap_id, "type": obj.type,
-            "attributedTo": obj.attributed_to, "content": obj.content}
+    return {
+        "@context": copy.deepcopy(terms.OUR_CONTEXT),
+        "id": obj.ap_id,
+        "type": obj.type,
+        "attributedTo": obj.attributed_to,
+        "content": obj.content,
+    }
 
 
 def create_for(obj: ObjectRow) -> JSON:
     """The `Create` that wraps a public object in an outbox page (no @context: embedded)."""
     inner = {k: v for k, v in object_document(obj).items() if k not in ("@context", "bto", "bcc")}
-    create: JSON = {"id": f"{obj.ap_id}#create", "type": "Create", "actor": obj.attributed_to,
-                    "object": inner}
+    create: JSON = {
+        "id": f"{obj.ap_id}#create",
+        "type": "Create",
+        "actor": obj.attributed_to,
+        "object": inner,
+    }
     for key in ("to", "cc", "published"):
         if key in inner:
             create[key] = inner[key]

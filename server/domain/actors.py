@@ -40,9 +40,7 @@ class GeneratedKeys:
 def validate_username(username: str, *, allow_reserved: bool = False) -> str:
     name = username.strip().lower()
     if not USERNAME_RE.match(name):
-        raise InvalidName(
-            f"{username!r} is not a valid name: use 1–30 lower-case letters, digits, '_', '.' or '-'"
-        )
+        raise InvalidName(f"{username!r} is not a valid name: use 1–30 lower-case letters, digits, '_', '.' or '-'")
     if name in RESERVED_USERNAMES and not allow_reserved:
         raise InvalidName(f"{name!r} is reserved")
     return name
@@ -74,8 +72,14 @@ async def create_local_actor(
     generated = await asyncio.to_thread(generate_keys)
     async with pool.acquire() as conn, conn.transaction():
         return await insert_local_actor(
-            conn, settings, generated, kind=kind, username=username, name=name,
-            summary=summary, manually_approves=manually_approves,
+            conn,
+            settings,
+            generated,
+            kind=kind,
+            username=username,
+            name=name,
+            summary=summary,
+            manually_approves=manually_approves,
         )
 
 
@@ -118,12 +122,20 @@ async def insert_local_actor(
         },
     )
     await actor_store.insert_local_key(
-        conn, urls.main_key(username), actor.id, "rsa",
-        generated.rsa_public_pem, generated.rsa_private_pem,
+        conn,
+        urls.main_key(username),
+        actor.id,
+        "rsa",
+        generated.rsa_public_pem,
+        generated.rsa_private_pem,
     )
     await actor_store.insert_local_key(
-        conn, urls.ed25519_key(username), actor.id, "ed25519",
-        generated.ed_public_pem, generated.ed_private_pem,
+        conn,
+        urls.ed25519_key(username),
+        actor.id,
+        "ed25519",
+        generated.ed_public_pem,
+        generated.ed_private_pem,
     )
     if kind == "Group":
         await account_store.insert_neighbourhood(conn, actor.id)
@@ -136,8 +148,13 @@ async def ensure_instance_actor(pool: Pool, settings: Settings) -> ActorRow:
         return existing
     try:
         return await create_local_actor(
-            pool, settings, kind="Application", username=INSTANCE_ACTOR_USERNAME,
-            name=settings.name, manually_approves=True, allow_reserved=True,
+            pool,
+            settings,
+            kind="Application",
+            username=INSTANCE_ACTOR_USERNAME,
+            name=settings.name,
+            manually_approves=True,
+            allow_reserved=True,
         )
     except NameTaken:  # another process created it at the same moment
         found = await actor_store.local_actor(pool, INSTANCE_ACTOR_USERNAME)
@@ -146,8 +163,14 @@ async def ensure_instance_actor(pool: Pool, settings: Settings) -> ActorRow:
 
 
 async def create_account(
-    pool: Pool, settings: Settings, *, username: str, password: str, email: str = "",
-    is_admin: bool = False, name: str = "",
+    pool: Pool,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    is_admin: bool = False,
+    name: str = "",
 ) -> ActorRow:
     if len(password) < 10:
         raise InvalidName("the password must have at least 10 characters")
@@ -156,8 +179,14 @@ async def create_account(
     generated = await asyncio.to_thread(generate_keys)
     async with pool.acquire() as conn, conn.transaction():
         actor = await insert_local_actor(
-            conn, settings, generated, kind="Person", username=username, name=name,
-            summary="", manually_approves=False,
+            conn,
+            settings,
+            generated,
+            kind="Person",
+            username=username,
+            name=name,
+            summary="",
+            manually_approves=False,
         )
         await account_store.insert_account(conn, actor.id, email or None, password_hash, is_admin)
     return actor

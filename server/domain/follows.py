@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from server.domain.federation_context import Federating
 from server.domain.publish import new_activity_id, publish
 from server.storage import follows as follow_store
@@ -20,14 +22,20 @@ async def follow(fed: Federating, follower: ActorRow, target_ap_id: str) -> str:
     target = await fed.remote.actor(target_ap_id)
     if target is None:
         raise UnknownActor(target_ap_id)
-    activity = {"@context": AS, "id": new_activity_id(fed.settings), "type": "Follow",
-                "actor": follower.ap_id, "object": target.ap_id, "to": [target.ap_id]}
+    activity: dict[str, Any] = {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": "Follow",
+        "actor": follower.ap_id,
+        "object": target.ap_id,
+        "to": [target.ap_id],
+    }
     async with fed.pool.acquire() as conn, conn.transaction():
         state = "pending" if not target.is_local or target.manually_approves else "accepted"
         await follow_store.upsert_follow(conn, activity["id"], follower.id, target.id, state)
         if not target.is_local:
             await publish(conn, fed.settings, fed.keyring, follower, activity, inboxes=[target.inbox_url])
-    return activity["id"]
+    return str(activity["id"])
 
 
 async def unfollow(fed: Federating, follower: ActorRow, target: ActorRow) -> None:
@@ -36,17 +44,32 @@ async def unfollow(fed: Federating, follower: ActorRow, target: ActorRow) -> Non
         await follow_store.delete_follow(conn, follower.id, target.id)
         if follow_id is None or target.is_local:
             return
-        undo = {"@context": AS, "id": new_activity_id(fed.settings), "type": "Undo",
-                "actor": follower.ap_id, "to": [target.ap_id],
-                "object": {"id": follow_id, "type": "Follow", "actor": follower.ap_id,
-                           "object": target.ap_id}}
+        undo: dict[str, Any] = {
+            "@context": AS,
+            "id": new_activity_id(fed.settings),
+            "type": "Undo",
+            "actor": follower.ap_id,
+            "to": [target.ap_id],
+            "object": {
+                "id": follow_id,
+                "type": "Follow",
+                "actor": follower.ap_id,
+                "object": target.ap_id,
+            },
+        }
         await publish(conn, fed.settings, fed.keyring, follower, undo, inboxes=[target.inbox_url])
 
 
 async def block(fed: Federating, blocker: ActorRow, target: ActorRow) -> None:
     """Block: follows both ways end, and the target's server is told."""
-    activity = {"@context": AS, "id": new_activity_id(fed.settings), "type": "Block",
-                "actor": blocker.ap_id, "object": target.ap_id, "to": [target.ap_id]}
+    activity: dict[str, Any] = {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": "Block",
+        "actor": blocker.ap_id,
+        "object": target.ap_id,
+        "to": [target.ap_id],
+    }
     async with fed.pool.acquire() as conn, conn.transaction():
         await moderation_store.insert_block(conn, activity["id"], blocker.id, target.id)
         await follow_store.delete_follow(conn, blocker.id, target.id)
@@ -62,9 +85,18 @@ async def approve_follow(fed: Federating, target: ActorRow, follower: ActorRow) 
         if follow_id is None or not await follow_store.accept_follow(conn, follower.id, target.id):
             return False
         if not follower.is_local:
-            accept = {"@context": AS, "id": new_activity_id(fed.settings), "type": "Accept",
-                      "actor": target.ap_id, "to": [follower.ap_id],
-                      "object": {"id": follow_id, "type": "Follow", "actor": follower.ap_id,
-                                 "object": target.ap_id}}
+            accept: dict[str, Any] = {
+                "@context": AS,
+                "id": new_activity_id(fed.settings),
+                "type": "Accept",
+                "actor": target.ap_id,
+                "to": [follower.ap_id],
+                "object": {
+                    "id": follow_id,
+                    "type": "Follow",
+                    "actor": follower.ap_id,
+                    "object": target.ap_id,
+                },
+            }
             await publish(conn, fed.settings, fed.keyring, target, accept, inboxes=[follower.inbox_url])
     return True

@@ -40,8 +40,13 @@ def audience(author: ActorRow, visibility: str, mentions: list[str]) -> tuple[li
 
 
 async def create_note(
-    fed: Federating, author: ActorRow, content: str, *, visibility: str = "public",
-    in_reply_to: str | None = None, mentions: list[str] | None = None,
+    fed: Federating,
+    author: ActorRow,
+    content: str,
+    *,
+    visibility: str = "public",
+    in_reply_to: str | None = None,
+    mentions: list[str] | None = None,
 ) -> ObjectRow:
     if visibility not in VISIBILITIES:
         raise ValueError(f"unknown visibility {visibility}")
@@ -50,23 +55,54 @@ async def create_note(
     now = datetime.now(UTC).replace(microsecond=0)
     object_id = fed.urls.object(uuid.uuid4().hex)
     note: dict[str, Any] = {
-        "id": object_id, "type": "Note", "attributedTo": author.ap_id, "content": sanitise(content),
-        "published": now.isoformat().replace("+00:00", "Z"), "to": to, "cc": cc, "url": object_id,
+        "id": object_id,
+        "type": "Note",
+        "attributedTo": author.ap_id,
+        "content": sanitise(content),
+        "published": now.isoformat().replace("+00:00", "Z"),
+        "to": to,
+        "cc": cc,
+        "url": object_id,
     }
     if in_reply_to:
         note["inReplyTo"] = in_reply_to
-    create = {"@context": AS, "id": object_id + "/activity", "type": "Create",
-              "actor": author.ap_id, "object": note, "to": to, "cc": cc, "published": note["published"]}
+    create = {
+        "@context": AS,
+        "id": object_id + "/activity",
+        "type": "Create",
+        "actor": author.ap_id,
+        "object": note,
+        "to": to,
+        "cc": cc,
+        "published": note["published"],
+    }
     inboxes = await _mention_inboxes(fed, mentioned)
     async with fed.pool.acquire() as conn, conn.transaction():
-        row = await object_store.insert_object(conn, {
-            "ap_id": object_id, "type": "Note", "actor_id": author.id, "attributed_to": author.ap_id,
-            "in_reply_to": in_reply_to, "visibility": visibility, "is_local": True,
-            "content": note["content"], "document": note, "published_at": now,
-        })
+        row = await object_store.insert_object(
+            conn,
+            {
+                "ap_id": object_id,
+                "type": "Note",
+                "actor_id": author.id,
+                "attributed_to": author.ap_id,
+                "in_reply_to": in_reply_to,
+                "visibility": visibility,
+                "is_local": True,
+                "content": note["content"],
+                "document": note,
+                "published_at": now,
+            },
+        )
         assert row is not None
-        await publish(conn, fed.settings, fed.keyring, author, create, inboxes=inboxes,
-                      to_followers=visibility != "direct")
+        await publish(
+            conn,
+            fed.settings,
+            fed.keyring,
+            author,
+            create,
+            inboxes=inboxes,
+            to_followers=visibility != "direct",
+        )
     return row
 
 
@@ -92,24 +128,43 @@ async def edit_note(fed: Federating, author: ActorRow, object_id: str, content: 
     note = dict(row.document)
     note["content"] = sanitise(content)
     note["updated"] = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    update = {"@context": AS, "id": new_activity_id(fed.settings), "type": "Update",
-              "actor": author.ap_id, "object": note, "to": note.get("to", []), "cc": note.get("cc", [])}
+    update = {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": "Update",
+        "actor": author.ap_id,
+        "object": note,
+        "to": note.get("to", []),
+        "cc": note.get("cc", []),
+    }
     async with fed.pool.acquire() as conn, conn.transaction():
         await object_store.update_object(conn, object_id, note["content"], note)
-        await publish(conn, fed.settings, fed.keyring, author, update,
-                      to_followers=row.visibility != "direct")
+        await publish(conn, fed.settings, fed.keyring, author, update, to_followers=row.visibility != "direct")
 
 
 async def delete_note(fed: Federating, author: ActorRow, object_id: str) -> None:
     row = await _own(fed, author, object_id)
-    delete = {"@context": AS, "id": new_activity_id(fed.settings), "type": "Delete",
-              "actor": author.ap_id, "object": {"id": object_id, "type": "Tombstone"},
-              "to": [PUBLIC], "cc": [author.followers_url or ""]}
+    delete = {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": "Delete",
+        "actor": author.ap_id,
+        "object": {"id": object_id, "type": "Tombstone"},
+        "to": [PUBLIC],
+        "cc": [author.followers_url or ""],
+    }
     async with fed.pool.acquire() as conn, conn.transaction():
         await object_store.tombstone_object(conn, object_id, author.ap_id, author.id)
         inboxes = [a.inbox_url for a in await actor_store.reactors_of(conn, object_id) if not a.is_local]
-        await publish(conn, fed.settings, fed.keyring, author, delete, inboxes=inboxes,
-                      to_followers=row.visibility != "direct")
+        await publish(
+            conn,
+            fed.settings,
+            fed.keyring,
+            author,
+            delete,
+            inboxes=inboxes,
+            to_followers=row.visibility != "direct",
+        )
 
 
 async def react(fed: Federating, actor: ActorRow, object_id: str, kind: str) -> str:
@@ -122,13 +177,25 @@ async def react(fed: Federating, actor: ActorRow, object_id: str, kind: str) -> 
     if kind == "Announce" and target.visibility not in ("public", "unlisted"):
         raise NotAllowed("only public posts can be boosted")
     author = await actor_store.actor_by_ap_id(fed.pool, target.attributed_to)
-    activity = {"@context": AS, "id": new_activity_id(fed.settings), "type": kind,
-                "actor": actor.ap_id, "object": object_id,
-                "to": [PUBLIC] if kind == "Announce" else [target.attributed_to],
-                "cc": [target.attributed_to, actor.followers_url or ""] if kind == "Announce" else []}
+    activity: dict[str, Any] = {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": kind,
+        "actor": actor.ap_id,
+        "object": object_id,
+        "to": [PUBLIC] if kind == "Announce" else [target.attributed_to],
+        "cc": [target.attributed_to, actor.followers_url or ""] if kind == "Announce" else [],
+    }
     async with fed.pool.acquire() as conn, conn.transaction():
         await object_store.add_reaction(conn, activity["id"], kind, actor.id, object_id)
         inboxes = [author.inbox_url] if author is not None and not author.is_local else []
-        await publish(conn, fed.settings, fed.keyring, actor, activity, inboxes=inboxes,
-                      to_followers=kind == "Announce")
-    return activity["id"]
+        await publish(
+            conn,
+            fed.settings,
+            fed.keyring,
+            actor,
+            activity,
+            inboxes=inboxes,
+            to_followers=kind == "Announce",
+        )
+    return str(activity["id"])

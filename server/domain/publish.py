@@ -40,9 +40,12 @@ async def publish(
     signing = await keyring.for_actor(actor.id)
     document = wire_form(activity)
     if isinstance(signing.ed25519, ed25519.Ed25519PrivateKey) and signing.ed25519_key_id:
-        document = sign_object(document, signing.ed25519,
-                               verification_method=signing.ed25519_key_id,
-                               created=datetime.now(UTC).replace(microsecond=0))
+        document = sign_object(
+            document,
+            signing.ed25519,
+            verification_method=signing.ed25519_key_id,
+            created=datetime.now(UTC).replace(microsecond=0),
+        )
     targets = list(inboxes)
     if to_followers:
         targets += await follow_store.follower_inboxes(conn, actor.id)

@@ -44,8 +44,10 @@ async def on_move(ctx: HandlerContext, activity: Activity) -> Result:
         for follower in await actor_store.local_followers(conn, ctx.sender.id):
             follow = {
                 "@context": "https://www.w3.org/ns/activitystreams",
-                "id": new_activity_id(ctx.settings), "type": "Follow",
-                "actor": follower.ap_id, "object": new_id,
+                "id": new_activity_id(ctx.settings),
+                "type": "Follow",
+                "actor": follower.ap_id,
+                "object": new_id,
             }
             await follow_store.upsert_follow(conn, follow["id"], follower.id, new_actor.id, "pending")
             await follow_store.delete_follow(conn, follower.id, ctx.sender.id)

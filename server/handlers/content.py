@@ -55,9 +55,14 @@ def _row(owner: ActorRow, obj: dict[str, Any], kind: str, visibility: Visibility
     content = language_map_value(obj, "content") or ""
     published = parse_datetime(obj.get("published"))
     fields: dict[str, Any] = {
-        "ap_id": obj["id"], "type": kind, "actor_id": owner.id,
-        "attributed_to": owner.ap_id, "in_reply_to": get_id(obj.get("inReplyTo")),
-        "visibility": visibility.value, "is_local": False, "content": sanitise(content),
+        "ap_id": obj["id"],
+        "type": kind,
+        "actor_id": owner.id,
+        "attributed_to": owner.ap_id,
+        "in_reply_to": get_id(obj.get("inReplyTo")),
+        "visibility": visibility.value,
+        "is_local": False,
+        "content": sanitise(content),
         "document": obj,
     }
     if published is not None:
@@ -99,7 +104,13 @@ async def store_remote_object(
 @dispatcher.on("Update")
 async def on_update(ctx: HandlerContext, activity: Activity) -> Result:
     obj = activity.get("object")
-    if isinstance(obj, dict) and obj.get("type") in ("Person", "Group", "Organization", "Service", "Application"):
+    if isinstance(obj, dict) and obj.get("type") in (
+        "Person",
+        "Group",
+        "Organization",
+        "Service",
+        "Application",
+    ):
         from server.handlers.actors import on_update_actor
 
         return await on_update_actor(ctx, activity)

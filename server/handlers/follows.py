@@ -22,9 +22,14 @@ async def on_follow(ctx: HandlerContext, activity: Activity) -> Result:
         state = "pending" if target.manually_approves else "accepted"
         await follow_store.upsert_follow(conn, activity["id"], ctx.sender.id, target.id, state)
         if state == "accepted":
-            await publish(conn, ctx.settings, ctx.keyring, target,
-                          accept_document(ctx, target.ap_id, activity),
-                          inboxes=[ctx.sender.inbox_url])
+            await publish(
+                conn,
+                ctx.settings,
+                ctx.keyring,
+                target,
+                accept_document(ctx, target.ap_id, activity),
+                inboxes=[ctx.sender.inbox_url],
+            )
     return Handled(f"follow {state}")
 
 
@@ -34,8 +39,12 @@ def accept_document(ctx: HandlerContext, actor: str, follow: Activity, kind: str
         "id": new_activity_id(ctx.settings),
         "type": kind,
         "actor": actor,
-        "object": {"id": follow["id"], "type": "Follow", "actor": get_id(follow.get("actor")),
-                   "object": get_id(follow.get("object"))},
+        "object": {
+            "id": follow["id"],
+            "type": "Follow",
+            "actor": get_id(follow.get("actor")),
+            "object": get_id(follow.get("object")),
+        },
         "to": [get_id(follow.get("actor"))],
     }
 

@@ -45,13 +45,15 @@ def rendered_document(app: web.Application, actor: ActorRow, keys: Sequence[Publ
 
 def profile_page(actor: ActorRow, handle: str) -> str:
     summary = sanitise_html(actor.summary)
-    body = (
-        f"<h1>{html.escape(actor.name or actor.username)}</h1>\n"
-        f"<p>{html.escape(handle)}</p>\n"
-        + (f"<div>{summary}</div>\n" if summary else "")
+    body = f"<h1>{html.escape(actor.name or actor.username)}</h1>\n<p>{html.escape(handle)}</p>\n" + (
+        f"<div>{summary}</div>\n" if summary else ""
     )
-    return render_page(title=f"{actor.name or actor.username} ({handle})", body_html=body,
-                       lang=PAGE_LANGUAGE, alternate=actor.ap_id)
+    return render_page(
+        title=f"{actor.name or actor.username} ({handle})",
+        body_html=body,
+        lang=PAGE_LANGUAGE,
+        alternate=actor.ap_id,
+    )
 
 
 async def serve_actor(request: web.Request, username: str) -> web.Response:
@@ -64,7 +66,8 @@ async def serve_actor(request: web.Request, username: str) -> web.Response:
     if actor.gone_at is not None:
         if as2:
             return activity_response(
-                tombstone_document(actor.ap_id, former_type=actor.kind, deleted=actor.gone_at), 410)
+                tombstone_document(actor.ap_id, former_type=actor.kind, deleted=actor.gone_at), 410
+            )
         return negotiated_error(request, 410, "this account is gone")
     if as2:
         return activity_body_response(rendered_document(request.app, actor, public_keys))

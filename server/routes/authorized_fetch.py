@@ -58,8 +58,10 @@ def fetch_policy(request: web.Request) -> Mark | None:
 
 def is_signed(request: web.Request) -> bool:
     headers = request.headers
-    return "Signature" in headers or "Signature-Input" in headers or (
-        headers.get("Authorization", "")[:10].lower() == "signature "
+    return (
+        "Signature" in headers
+        or "Signature-Input" in headers
+        or (headers.get("Authorization", "")[:10].lower() == "signature ")
     )
 
 
@@ -68,8 +70,7 @@ def request_parts(request: web.Request, base_url: str) -> HttpRequestParts:
     for name, value in request.headers.items():
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return HttpRequestParts(method=request.method, url=base_url + request.path_qs,
-                            headers=headers, body=b"")
+    return HttpRequestParts(method=request.method, url=base_url + request.path_qs, headers=headers, body=b"")
 
 
 def _refused(status: int, message: str) -> web.Response:
@@ -104,8 +105,8 @@ async def authorized_fetch(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     settings = request.app[SETTINGS]
     policy = fetch_policy(request)
-    needs_signature = settings.authorized_fetch and policy != "public" and (
-        policy == "as2_only" or wants_activity_json(request)
+    needs_signature = (
+        settings.authorized_fetch and policy != "public" and (policy == "as2_only" or wants_activity_json(request))
     )
     if needs_signature:
         owner = await verified_owner(request) if is_signed(request) else None

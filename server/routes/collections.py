@@ -51,8 +51,7 @@ def parse_cursor(text: str) -> Cursor | None:
     if text == FIRST:
         return Cursor(None)
     direction, _, number = text.partition(".")
-    if direction not in ("next", "prev") or not number.isascii() or not number.isdigit() \
-            or len(number) > 18:
+    if direction not in ("next", "prev") or not number.isascii() or not number.isdigit() or len(number) > 18:
         return None
     return Cursor(int(number), forward=direction == "next")
 
@@ -69,9 +68,7 @@ Row = tuple[int, Any]
 Fetcher = Callable[[Pool, ActorRow, int, Cursor], Awaitable[list[Row]]]
 
 
-async def read_page(
-    pool: Pool, actor: ActorRow, size: int, cursor: Cursor, fetch: Fetcher
-) -> Page:
+async def read_page(pool: Pool, actor: ActorRow, size: int, cursor: Cursor, fetch: Fetcher) -> Page:
     """One page; asks for one row more than `size` to learn whether the page has a neighbour
     in the direction it was read."""
     rows = await fetch(pool, actor, size + 1, cursor)
@@ -82,9 +79,11 @@ async def read_page(
     else:
         rows = rows[-size:] if more else rows
         has_next, has_prev = bool(rows), more
-    return Page(items=[item for _, item in rows],
-                next_key=rows[-1][0] if has_next and rows else None,
-                prev_key=rows[0][0] if has_prev and rows else None)
+    return Page(
+        items=[item for _, item in rows],
+        next_key=rows[-1][0] if has_next and rows else None,
+        prev_key=rows[0][0] if has_prev and rows else None,
+    )
 
 
 async def fetch_outbox(pool: Pool, actor: ActorRow, limit: int, cursor: Cursor) -> list[Row]:
@@ -140,7 +139,9 @@ async def find_owner(request: web.Request) -> ActorRow | web.Response:
 def render_page(collection_id: str, cursor: Cursor, page: Page) -> dict[str, Any]:
     next_key, prev_key = page.next_key, page.prev_key
     return build_ordered_collection_page(
-        collection_id, cursor.encode(), page.items,
+        collection_id,
+        cursor.encode(),
+        page.items,
         next_cursor=Cursor(next_key).encode() if next_key is not None else None,
         prev_cursor=Cursor(prev_key, forward=False).encode() if prev_key is not None else None,
     )
@@ -159,8 +160,7 @@ def make_handler(kind: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         raw_cursor = request.query.get("page")
         if raw_cursor is None:
             total = await count(pool, owner.id)
-            return activity_response(build_ordered_collection(
-                collection_id, total_items=total, first_cursor=FIRST))
+            return activity_response(build_ordered_collection(collection_id, total_items=total, first_cursor=FIRST))
         cursor = parse_cursor(raw_cursor)
         if cursor is None:
             return activity_error(400, "malformed page cursor")
@@ -179,8 +179,13 @@ async def featured(request: web.Request) -> web.Response:
         return owner
     settings = request.app[SETTINGS]
     items: Sequence[Any] = []
-    return activity_response(build_ordered_collection(
-        collection_url(settings, owner.username, "featured"), total_items=len(items), items=items))
+    return activity_response(
+        build_ordered_collection(
+            collection_url(settings, owner.username, "featured"),
+            total_items=len(items),
+            items=items,
+        )
+    )
 
 
 def setup(app: web.Application) -> None:

@@ -26,12 +26,15 @@ async def readyz(request: web.Request) -> web.Response:
     except (TimeoutError, Exception) as exc:
         if isinstance(exc, TimeoutError) or is_connection_error(exc):
             return web.json_response(
-                {"status": "unready", "database": "unreachable"}, status=503, headers={"Retry-After": "5"}
+                {"status": "unready", "database": "unreachable"},
+                status=503,
+                headers={"Retry-After": "5"},
             )
         raise
     if status.pending:
         return web.json_response(
-            {"status": "unready", "database": "ok", "pending_migrations": status.pending}, status=503
+            {"status": "unready", "database": "ok", "pending_migrations": status.pending},
+            status=503,
         )
     return web.json_response({"status": "ready", "database": "ok", "migrations": len(status.applied)})
 

@@ -27,8 +27,7 @@ class QueueStore:
         self._pool = pool
         self._recipient_id = recipient_id
 
-    async def store(self, activity_id: str, actor: str, document: dict[str, object],
-                    recipient: str | None) -> bool:
+    async def store(self, activity_id: str, actor: str, document: dict[str, object], recipient: str | None) -> bool:
         return await inbox_store.store_item(self._pool, activity_id, actor, document, self._recipient_id)
 
 
@@ -51,8 +50,7 @@ def request_parts(request: web.Request, base_url: str, body: bytes) -> HttpReque
     for name, value in request.headers.items():
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return HttpRequestParts(method=request.method, url=base_url + request.path_qs,
-                            headers=headers, body=body)
+    return HttpRequestParts(method=request.method, url=base_url + request.path_qs, headers=headers, body=body)
 
 
 async def inbox(request: web.Request) -> web.StreamResponse:
@@ -82,8 +80,10 @@ async def inbox(request: web.Request) -> web.StreamResponse:
             keys=request.app[REMOTE],
             store=QueueStore(pool, recipient_id),
             policy=request.app[REMOTE],
-            limits=InboxLimits(max_depth=settings.json_max_depth,
-                               max_skew=timedelta(seconds=settings.signature_max_skew_seconds)),
+            limits=InboxLimits(
+                max_depth=settings.json_max_depth,
+                max_skew=timedelta(seconds=settings.signature_max_skew_seconds),
+            ),
         )
         outcome = await receive(request_parts(request, settings.base_url, body), ctx, now=utcnow())
     except Exception as exc:

@@ -75,13 +75,10 @@ def json_body_response(
     doc: Any, content_type: str, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     """`doc` serialised by orjson under `content_type`, with `Vary: Accept`."""
-    return web.Response(body=orjson.dumps(doc), status=status,
-                        headers=_headers(content_type, headers))
+    return web.Response(body=orjson.dumps(doc), status=status, headers=_headers(content_type, headers))
 
 
-def activity_response(
-    doc: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> web.Response:
+def activity_response(doc: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
     """An ActivityStreams document (`application/activity+json; charset=utf-8`)."""
     return json_body_response(doc, ACTIVITY_JSON_UTF8, status=status, headers=headers)
 
@@ -91,29 +88,22 @@ def activity_body_response(body: bytes, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, headers=_headers(ACTIVITY_JSON_UTF8, None))
 
 
-def activity_error(
-    status: int, message: str, headers: Mapping[str, str] | None = None
-) -> web.Response:
+def activity_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
     """An error for an AS2 client: a small JSON body, same media type as a success."""
     return activity_response({"error": message}, status=status, headers=headers)
 
 
-def html_response(
-    body: str, status: int = 200, headers: Mapping[str, str] | None = None
-) -> web.Response:
+def html_response(body: str, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
     return web.Response(text=body, status=status, headers=_headers(HTML_UTF8, headers))
 
 
-def render_page(
-    *, title: str, body_html: str, lang: str = "nl", alternate: str | None = None
-) -> str:
+def render_page(*, title: str, body_html: str, lang: str = "nl", alternate: str | None = None) -> str:
     """A complete, plain, accessible HTML page: no scripts, no external assets.
 
     `title` is text (escaped here); `body_html` must already be safe HTML."""
     link = ""
     if alternate:
-        link = (f'\n<link rel="alternate" type="application/activity+json" '
-                f'href="{html.escape(alternate, quote=True)}">')
+        link = f'\n<link rel="alternate" type="application/activity+json" href="{html.escape(alternate, quote=True)}">'
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang, quote=True)}">\n<head>\n'
         '<meta charset="utf-8">\n'

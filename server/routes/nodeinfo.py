@@ -51,10 +51,12 @@ async def nodeinfo(request: web.Request) -> web.Response:
     doc = build_nodeinfo(
         version,
         software_version=software_version(),
-        usage=Usage(users_total=counts.users_total,
-                    users_active_month=counts.users_active_month,
-                    users_active_halfyear=counts.users_active_halfyear,
-                    local_posts=counts.local_posts),
+        usage=Usage(
+            users_total=counts.users_total,
+            users_active_month=counts.users_active_month,
+            users_active_halfyear=counts.users_active_halfyear,
+            local_posts=counts.local_posts,
+        ),
         open_registrations=settings.registration_mode == "open",
         node_name=settings.name,
     )

@@ -43,8 +43,7 @@ async def get_object(request: web.Request) -> web.Response:
     if obj.deleted_at is not None:
         if wants_activity_json(request):
             former = obj.type if obj.type != "Tombstone" else None
-            return activity_response(
-                tombstone_document(obj.ap_id, former_type=former, deleted=obj.deleted_at), 410)
+            return activity_response(tombstone_document(obj.ap_id, former_type=former, deleted=obj.deleted_at), 410)
         return negotiated_error(request, 410, "this post was deleted")
     if obj.visibility not in SERVED_VISIBILITIES:
         return negotiated_error(request, 404, "not found")
@@ -53,11 +52,15 @@ async def get_object(request: web.Request) -> web.Response:
     body = (
         f"<article>\n<p>{html.escape(obj.attributed_to)}</p>\n"
         f"<div>{sanitise_html(obj.content)}</div>\n"
-        f"<p><time datetime=\"{obj.published_at.isoformat()}\">"
+        f'<p><time datetime="{obj.published_at.isoformat()}">'
         f"{html.escape(obj.published_at.strftime('%Y-%m-%d %H:%M UTC'))}</time></p>\n</article>"
     )
-    page = render_page(title=f"{obj.type} – {settings.name}", body_html=body,
-                       lang=PAGE_LANGUAGE, alternate=obj.ap_id)
+    page = render_page(
+        title=f"{obj.type} – {settings.name}",
+        body_html=body,
+        lang=PAGE_LANGUAGE,
+        alternate=obj.ap_id,
+    )
     return html_response(page)
 
 
@@ -71,8 +74,7 @@ async def get_activity(request: web.Request) -> web.Response:
         return activity_response(with_context(document))
     kind = str(document.get("type", "Activity"))
     body = f"<h1>{html.escape(kind)}</h1>\n<p>{html.escape(ap_id)}</p>"
-    page = render_page(title=f"{kind} – {settings.name}", body_html=body, lang=PAGE_LANGUAGE,
-                       alternate=ap_id)
+    page = render_page(title=f"{kind} – {settings.name}", body_html=body, lang=PAGE_LANGUAGE, alternate=ap_id)
     return html_response(page)
 
 

@@ -47,7 +47,7 @@ def username_from_url(url: str, settings: Settings) -> str | None:
         return INSTANCE_ACTOR_USERNAME
     for prefix in ("/actors/", "/@"):
         if path.startswith(prefix):
-            name = unquote(path[len(prefix):])
+            name = unquote(path[len(prefix) :])
             return name if name and "/" not in name else None
     return None
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from server.storage.pool import Connection, Pool, Record
 
-Db = Pool | Connection
+Db: TypeAlias = Pool | Connection
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ async def upsert_remote_actor(db: Db, fields: dict[str, Any]) -> ActorRow:
     placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
     updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "ap_id")
     row = await db.fetchrow(
-        f"""INSERT INTO actors ({', '.join(names)}) VALUES ({placeholders})
+        f"""INSERT INTO actors ({", ".join(names)}) VALUES ({placeholders})
             ON CONFLICT (ap_id) DO UPDATE SET {updates}, updated_at = now()
             RETURNING {_ACTOR_COLUMNS}""",
         *fields.values(),
@@ -142,7 +142,11 @@ async def insert_local_key(
     await db.execute(
         """INSERT INTO actor_keys (key_id, actor_id, algorithm, public_pem, private_pem)
            VALUES ($1, $2, $3, $4, $5)""",
-        key_id, actor_id, algorithm, public_pem, private_pem,
+        key_id,
+        actor_id,
+        algorithm,
+        public_pem,
+        private_pem,
     )
 
 
@@ -177,9 +181,7 @@ async def count_local_actors(db: Db, kind: str) -> int:
 
 
 async def list_local_actors(db: Db, kind: str) -> list[ActorRow]:
-    rows = await db.fetch(
-        f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE is_local AND kind = $1 ORDER BY username", kind
-    )
+    rows = await db.fetch(f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE is_local AND kind = $1 ORDER BY username", kind)
     return [a for a in (_actor(r) for r in rows) if a is not None]
 
 
@@ -229,9 +231,7 @@ class PublicKeyRow:
     public_pem: str
 
 
-async def local_actor_with_keys(
-    db: Db, username: str
-) -> tuple[ActorRow, list[PublicKeyRow]] | None:
+async def local_actor_with_keys(db: Db, username: str) -> tuple[ActorRow, list[PublicKeyRow]] | None:
     """A local actor and its public keys in one round trip (the actor-document hot path)."""
     row = await db.fetchrow(
         f"""SELECT {_ACTOR_COLUMNS},
@@ -274,5 +274,9 @@ async def local_usage_counts(db: Db) -> UsageCounts:
                   (SELECT count(*) FROM objects WHERE is_local AND deleted_at IS NULL) AS posts"""
     )
     assert row is not None
-    return UsageCounts(users_total=int(row["total"]), users_active_month=int(row["month"]),
-                       users_active_halfyear=int(row["halfyear"]), local_posts=int(row["posts"]))
+    return UsageCounts(
+        users_total=int(row["total"]),
+        users_active_month=int(row["month"]),
+        users_active_halfyear=int(row["halfyear"]),
+        local_posts=int(row["posts"]),
+    )

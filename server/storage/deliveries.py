@@ -31,14 +31,18 @@ async def insert_activity(
         """WITH stored AS (INSERT INTO outgoing_activities (ap_id, actor_id, document)
                            VALUES ($1, $2, $3) RETURNING id)
            SELECT id FROM stored, pg_notify('buurtplein_work', 'delivery')""",
-        ap_id, actor_id, document,
+        ap_id,
+        actor_id,
+        document,
     )
     if inboxes:
         await db.execute(
             """INSERT INTO deliveries (activity_id, inbox_url, host)
                SELECT $1, inbox, host FROM unnest($2::text[], $3::text[]) AS t(inbox, host)
                ON CONFLICT DO NOTHING""",
-            activity_id, [i for i, _ in inboxes], [h for _, h in inboxes],
+            activity_id,
+            [i for i, _ in inboxes],
+            [h for _, h in inboxes],
         )
     return activity_id
 
@@ -58,7 +62,8 @@ async def claim_deliveries(db: Db, limit: int, lease_seconds: int) -> list[Deliv
                RETURNING id, activity_id, inbox_url, host, attempts)
            SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id, a.document
            FROM claimed c JOIN outgoing_activities a ON a.id = c.activity_id""",
-        limit, lease_seconds,
+        limit,
+        lease_seconds,
     )
     return [Delivery(**dict(r)) for r in rows]
 
@@ -67,14 +72,18 @@ async def finish_delivery(db: Db, delivery_id: int, state: str, error: str | Non
     await db.execute(
         """UPDATE deliveries SET state = $2, last_error = $3, locked_until = NULL, finished_at = now()
            WHERE id = $1""",
-        delivery_id, state, error,
+        delivery_id,
+        state,
+        error,
     )
 
 
 async def reschedule_delivery(db: Db, delivery_id: int, at: datetime, error: str | None) -> None:
     await db.execute(
         "UPDATE deliveries SET next_attempt_at = $2, last_error = $3, locked_until = NULL WHERE id = $1",
-        delivery_id, at, error,
+        delivery_id,
+        at,
+        error,
     )
 
 
@@ -83,7 +92,8 @@ async def release_delivery(db: Db, delivery_id: int, at: datetime) -> None:
     await db.execute(
         """UPDATE deliveries SET next_attempt_at = $2, locked_until = NULL,
                   attempts = greatest(attempts - 1, 0) WHERE id = $1""",
-        delivery_id, at,
+        delivery_id,
+        at,
     )
 
 
@@ -126,8 +136,13 @@ async def save_host(db: Db, row: HostRow) -> None:
                unavailable_since = EXCLUDED.unavailable_since,
                last_success_at = EXCLUDED.last_success_at,
                signature_scheme = EXCLUDED.signature_scheme""",
-        row.host, row.consecutive_failures, row.paused_until, list(row.failure_days),
-        row.unavailable_since, row.last_success_at, row.signature_scheme,
+        row.host,
+        row.consecutive_failures,
+        row.paused_until,
+        list(row.failure_days),
+        row.unavailable_since,
+        row.last_success_at,
+        row.signature_scheme,
     )
 
 

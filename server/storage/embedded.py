@@ -77,7 +77,7 @@ async def start_embedded(data_dir: Path) -> str:
     """Start (or reuse) the embedded server and return a DSN for the `buurtplein` database."""
     check_location(data_dir)
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     except OSError as exc:
         raise EmbeddedDatabaseRefused(f"cannot create data directory {data_dir}: {exc.strerror}") from None
     if not os.access(data_dir, os.W_OK):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.storage.actors import Db
+from server.storage.pool import affected
 
 
 async def upsert_follow(db: Db, ap_id: str, follower_id: int, followed_id: int, state: str) -> None:
@@ -10,20 +11,27 @@ async def upsert_follow(db: Db, ap_id: str, follower_id: int, followed_id: int, 
         """INSERT INTO follows (ap_id, follower_id, followed_id, state) VALUES ($1, $2, $3, $4)
            ON CONFLICT (follower_id, followed_id)
            DO UPDATE SET ap_id = EXCLUDED.ap_id, state = EXCLUDED.state""",
-        ap_id, follower_id, followed_id, state,
+        ap_id,
+        follower_id,
+        followed_id,
+        state,
     )
 
 
 async def follow_state(db: Db, follower_id: int, followed_id: int) -> str | None:
     value = await db.fetchval(
-        "SELECT state FROM follows WHERE follower_id = $1 AND followed_id = $2", follower_id, followed_id
+        "SELECT state FROM follows WHERE follower_id = $1 AND followed_id = $2",
+        follower_id,
+        followed_id,
     )
     return str(value) if value is not None else None
 
 
 async def follow_ap_id(db: Db, follower_id: int, followed_id: int) -> str | None:
     value = await db.fetchval(
-        "SELECT ap_id FROM follows WHERE follower_id = $1 AND followed_id = $2", follower_id, followed_id
+        "SELECT ap_id FROM follows WHERE follower_id = $1 AND followed_id = $2",
+        follower_id,
+        followed_id,
     )
     return str(value) if value is not None else None
 
@@ -32,16 +40,17 @@ async def accept_follow(db: Db, follower_id: int, followed_id: int) -> bool:
     status = await db.execute(
         """UPDATE follows SET state = 'accepted'
            WHERE follower_id = $1 AND followed_id = $2 AND state = 'pending'""",
-        follower_id, followed_id,
+        follower_id,
+        followed_id,
     )
-    return status.endswith(" 1")
+    return affected(status) == 1
 
 
 async def delete_follow(db: Db, follower_id: int, followed_id: int) -> bool:
     status = await db.execute(
         "DELETE FROM follows WHERE follower_id = $1 AND followed_id = $2", follower_id, followed_id
     )
-    return status.endswith(" 1")
+    return affected(status) == 1
 
 
 async def follower_inboxes(db: Db, followed_id: int) -> list[str]:
@@ -60,7 +69,9 @@ async def follower_ids(db: Db, followed_id: int, limit: int, after: int = 0) -> 
     rows = await db.fetch(
         """SELECT f.id, a.ap_id FROM follows f JOIN actors a ON a.id = f.follower_id
            WHERE f.followed_id = $1 AND f.state = 'accepted' AND f.id > $2 ORDER BY f.id LIMIT $3""",
-        followed_id, after, limit,
+        followed_id,
+        after,
+        limit,
     )
     return [(int(r["id"]), str(r["ap_id"])) for r in rows]
 
@@ -69,19 +80,29 @@ async def following_ids(db: Db, follower_id: int, limit: int, after: int = 0) ->
     rows = await db.fetch(
         """SELECT f.id, a.ap_id FROM follows f JOIN actors a ON a.id = f.followed_id
            WHERE f.follower_id = $1 AND f.state = 'accepted' AND f.id > $2 ORDER BY f.id LIMIT $3""",
-        follower_id, after, limit,
+        follower_id,
+        after,
+        limit,
     )
     return [(int(r["id"]), str(r["ap_id"])) for r in rows]
 
 
 async def count_followers(db: Db, followed_id: int) -> int:
-    return int(await db.fetchval(
-        "SELECT count(*) FROM follows WHERE followed_id = $1 AND state = 'accepted'", followed_id))
+    return int(
+        await db.fetchval(
+            "SELECT count(*) FROM follows WHERE followed_id = $1 AND state = 'accepted'",
+            followed_id,
+        )
+    )
 
 
 async def count_following(db: Db, follower_id: int) -> int:
-    return int(await db.fetchval(
-        "SELECT count(*) FROM follows WHERE follower_id = $1 AND state = 'accepted'", follower_id))
+    return int(
+        await db.fetchval(
+            "SELECT count(*) FROM follows WHERE follower_id = $1 AND state = 'accepted'",
+            follower_id,
+        )
+    )
 
 
 async def move_followers(db: Db, old_id: int, new_id: int) -> int:
@@ -92,9 +113,10 @@ async def move_followers(db: Db, old_id: int, new_id: int) -> int:
            JOIN actors a ON a.id = f.follower_id
            WHERE f.followed_id = $1 AND a.is_local
            ON CONFLICT DO NOTHING""",
-        old_id, new_id,
+        old_id,
+        new_id,
     )
-    return int(status.rsplit(" ", 1)[-1])
+    return affected(status)
 
 
 async def follow_by_ap_id(db: Db, ap_id: str) -> tuple[int, int] | None:
@@ -110,27 +132,27 @@ async def delete_all_follows_of(db: Db, actor_id: int) -> None:
 # --- read side (followers/following collection pages before a keyset position) ------------
 
 
-async def follower_ids_before(
-    db: Db, followed_id: int, limit: int, before: int
-) -> list[tuple[int, str]]:
+async def follower_ids_before(db: Db, followed_id: int, limit: int, before: int) -> list[tuple[int, str]]:
     """Accepted followers with a follow id below `before`, in ascending order."""
     rows = await db.fetch(
         """SELECT * FROM (SELECT f.id, a.ap_id FROM follows f JOIN actors a ON a.id = f.follower_id
                WHERE f.followed_id = $1 AND f.state = 'accepted' AND f.id < $2
                ORDER BY f.id DESC LIMIT $3) page ORDER BY id""",
-        followed_id, before, limit,
+        followed_id,
+        before,
+        limit,
     )
     return [(int(r["id"]), str(r["ap_id"])) for r in rows]
 
 
-async def following_ids_before(
-    db: Db, follower_id: int, limit: int, before: int
-) -> list[tuple[int, str]]:
+async def following_ids_before(db: Db, follower_id: int, limit: int, before: int) -> list[tuple[int, str]]:
     """Accepted followings with a follow id below `before`, in ascending order."""
     rows = await db.fetch(
         """SELECT * FROM (SELECT f.id, a.ap_id FROM follows f JOIN actors a ON a.id = f.followed_id
                WHERE f.follower_id = $1 AND f.state = 'accepted' AND f.id < $2
                ORDER BY f.id DESC LIMIT $3) page ORDER BY id""",
-        follower_id, before, limit,
+        follower_id,
+        before,
+        limit,
     )
     return [(int(r["id"]), str(r["ap_id"])) for r in rows]

@@ -28,7 +28,10 @@ async def store_item(
                INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
                VALUES ($1, $2, $3, $4) ON CONFLICT (activity_id) DO NOTHING RETURNING id)
            SELECT id FROM stored, pg_notify('buurtplein_work', 'inbox')""",
-        activity_id, actor_ap_id, recipient_id, document,
+        activity_id,
+        actor_ap_id,
+        recipient_id,
+        document,
     )
     return inserted is not None
 
@@ -44,7 +47,8 @@ async def claim_items(db: Db, limit: int, lease_seconds: int) -> list[InboxItem]
                  AND (locked_until IS NULL OR locked_until < now())
                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
            RETURNING id, activity_id, actor_ap_id, recipient_id, document, attempts""",
-        limit, lease_seconds,
+        limit,
+        lease_seconds,
     )
     return [InboxItem(**dict(r)) for r in rows]
 
@@ -53,7 +57,9 @@ async def finish_item(db: Db, item_id: int, state: str, error: str | None = None
     await db.execute(
         """UPDATE inbox_items SET state = $2, last_error = $3, locked_until = NULL,
                   finished_at = now() WHERE id = $1""",
-        item_id, state, error,
+        item_id,
+        state,
+        error,
     )
 
 
@@ -61,7 +67,9 @@ async def retry_item(db: Db, item_id: int, at: datetime, error: str) -> None:
     await db.execute(
         """UPDATE inbox_items SET next_attempt_at = $2, last_error = $3, locked_until = NULL
            WHERE id = $1""",
-        item_id, at, error,
+        item_id,
+        at,
+        error,
     )
 
 

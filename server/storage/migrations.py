@@ -74,8 +74,7 @@ async def _check_landed(conn: Connection, migrations: list[Migration]) -> set[in
         migration = by_version.get(row["version"])
         if migration is None:
             raise MigrationError(
-                f"the database has migration {row['name']}, which this version does not know; "
-                "run a newer Buurtplein"
+                f"the database has migration {row['name']}, which this version does not know; run a newer Buurtplein"
             )
         if migration.checksum != row["checksum"]:
             raise MigrationError(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from server.storage.actors import Db
+from server.storage.pool import affected
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ async def insert_object(db: Db, fields: dict[str, Any]) -> ObjectRow | None:
     names = list(fields)
     placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
     row = await db.fetchrow(
-        f"""INSERT INTO objects ({', '.join(names)}) VALUES ({placeholders})
+        f"""INSERT INTO objects ({", ".join(names)}) VALUES ({placeholders})
             ON CONFLICT (ap_id) DO NOTHING RETURNING {_COLUMNS}""",
         *fields.values(),
     )
@@ -51,9 +52,11 @@ async def update_object(db: Db, ap_id: str, content: str, document: dict[str, An
     status = await db.execute(
         """UPDATE objects SET content = $2, document = $3, updated_at = now()
            WHERE ap_id = $1 AND deleted_at IS NULL""",
-        ap_id, content, document,
+        ap_id,
+        content,
+        document,
     )
-    return status.endswith(" 1")
+    return affected(status) == 1
 
 
 async def tombstone_object(db: Db, ap_id: str, attributed_to: str, actor_id: int | None) -> None:
@@ -63,7 +66,9 @@ async def tombstone_object(db: Db, ap_id: str, attributed_to: str, actor_id: int
                                 document, deleted_at)
            VALUES ($1, 'Tombstone', $3, $2, 'direct', false, '', NULL, now())
            ON CONFLICT (ap_id) DO UPDATE SET deleted_at = now(), content = '', document = NULL""",
-        ap_id, attributed_to, actor_id,
+        ap_id,
+        attributed_to,
+        actor_id,
     )
 
 
@@ -79,15 +84,21 @@ async def outbox_page(db: Db, actor_id: int, limit: int, before: int | None) -> 
         f"""SELECT {_COLUMNS} FROM objects
             WHERE actor_id = $1 AND deleted_at IS NULL AND visibility = 'public'
               AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3""",
-        actor_id, before, limit,
+        actor_id,
+        before,
+        limit,
     )
     return [ObjectRow(**dict(r)) for r in rows]
 
 
 async def count_public(db: Db, actor_id: int) -> int:
-    return int(await db.fetchval(
-        """SELECT count(*) FROM objects WHERE actor_id = $1 AND deleted_at IS NULL
-           AND visibility = 'public'""", actor_id))
+    return int(
+        await db.fetchval(
+            """SELECT count(*) FROM objects WHERE actor_id = $1 AND deleted_at IS NULL
+           AND visibility = 'public'""",
+            actor_id,
+        )
+    )
 
 
 async def count_local_posts(db: Db) -> int:
@@ -98,19 +109,24 @@ async def add_reaction(db: Db, ap_id: str, kind: str, actor_id: int, object_ap_i
     await db.execute(
         """INSERT INTO reactions (ap_id, kind, actor_id, object_ap_id) VALUES ($1, $2, $3, $4)
            ON CONFLICT DO NOTHING""",
-        ap_id, kind, actor_id, object_ap_id,
+        ap_id,
+        kind,
+        actor_id,
+        object_ap_id,
     )
 
 
 async def remove_reaction(db: Db, ap_id: str, actor_id: int) -> bool:
     status = await db.execute("DELETE FROM reactions WHERE ap_id = $1 AND actor_id = $2", ap_id, actor_id)
-    return status.endswith(" 1")
+    return affected(status) == 1
 
 
 async def reactions_of(db: Db, object_ap_id: str) -> list[tuple[str, str]]:
     rows = await db.fetch(
         """SELECT r.kind, a.ap_id FROM reactions r JOIN actors a ON a.id = r.actor_id
-           WHERE r.object_ap_id = $1 ORDER BY r.id""", object_ap_id)
+           WHERE r.object_ap_id = $1 ORDER BY r.id""",
+        object_ap_id,
+    )
     return [(r["kind"], r["ap_id"]) for r in rows]
 
 
@@ -123,7 +139,9 @@ async def outbox_page_after(db: Db, actor_id: int, limit: int, after: int) -> li
         f"""SELECT * FROM (SELECT {_COLUMNS} FROM objects
                 WHERE actor_id = $1 AND deleted_at IS NULL AND visibility = 'public' AND id > $2
                 ORDER BY id ASC LIMIT $3) page ORDER BY id DESC""",
-        actor_id, after, limit,
+        actor_id,
+        after,
+        limit,
     )
     return [ObjectRow(**dict(r)) for r in rows]
 

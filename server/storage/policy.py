@@ -17,7 +17,8 @@ async def is_blocked(db: Db, actor_ap_id: str, host: str) -> bool:
                           JOIN actors blocked ON blocked.id = b.blocked_id
                           WHERE blocker.kind = 'Application' AND blocker.is_local
                             AND blocked.ap_id = $2)""",
-        candidates, actor_ap_id,
+        candidates,
+        actor_ap_id,
     )
     return bool(value)
 
@@ -25,7 +26,8 @@ async def is_blocked(db: Db, actor_ap_id: str, host: str) -> bool:
 async def block_domain(db: Db, domain: str, reason: str = "") -> None:
     await db.execute(
         "INSERT INTO domain_blocks (domain, reason) VALUES (lower($1), $2) ON CONFLICT DO NOTHING",
-        domain, reason,
+        domain,
+        reason,
     )
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 import orjson
 
 from activitypub.jsonparse import dumps
 
-Pool = asyncpg.Pool
-Connection = asyncpg.Connection
-Record = asyncpg.Record
+Pool: TypeAlias = asyncpg.Pool
+Connection: TypeAlias = asyncpg.Connection
+Record: TypeAlias = asyncpg.Record
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -93,3 +93,9 @@ def is_connection_error(exc: BaseException) -> bool:
         # "database is not currently accepting connections" (ALLOW_CONNECTIONS false)
         | asyncpg.ObjectNotInPrerequisiteStateError,
     )
+
+
+def affected(status: Any) -> int:
+    """Rows changed, from a command status such as "UPDATE 1" or "INSERT 0 3"."""
+    tail = str(status).rsplit(" ", 1)[-1]
+    return int(tail) if tail.isdigit() else 0

@@ -89,9 +89,7 @@ def test_datetimes() -> None:
         format_datetime(datetime(2024, 1, 1))
     utc = datetime(2021, 11, 1, 12, 11, 22, 871846, tzinfo=UTC)
     assert parse_datetime("2021-11-01T12:11:22.871846Z") == utc
-    assert parse_datetime("2026-07-12T19:30:38.560996451Z") == datetime(
-        2026, 7, 12, 19, 30, 38, 560996, tzinfo=UTC
-    )
+    assert parse_datetime("2026-07-12T19:30:38.560996451Z") == datetime(2026, 7, 12, 19, 30, 38, 560996, tzinfo=UTC)
     assert parse_datetime("2022-12-11T19:00:00+00:00") == datetime(2022, 12, 11, 19, tzinfo=UTC)
     assert parse_datetime("2022-12-11T19:00:00") == datetime(2022, 12, 11, 19, tzinfo=UTC)
     assert parse_datetime("yesterday") is None

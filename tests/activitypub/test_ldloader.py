@@ -134,9 +134,7 @@ def _has(node: dict[str, Any], term: str, iri: str) -> bool:
 
 
 @pytest.mark.parametrize(("url", "term", "value", "iri"), CASES)
-def test_every_bundled_context_expands_offline(
-    offline: list[str], url: str, term: str, value: Any, iri: str
-) -> None:
+def test_every_bundled_context_expands_offline(offline: list[str], url: str, term: str, value: Any, iri: str) -> None:
     # each context in activitypub/contexts/ and in pyld.BUNDLED_CONTEXTS, sockets refused
     node = _expand_one(url, term, value)
     assert _has(node, term, iri), node
@@ -144,9 +142,7 @@ def test_every_bundled_context_expands_offline(
 
 
 @pytest.mark.parametrize(("url", "term", "value", "iri"), CASES)
-def test_http_spelling_resolves_like_https(
-    offline: list[str], url: str, term: str, value: Any, iri: str
-) -> None:
+def test_http_spelling_resolves_like_https(offline: list[str], url: str, term: str, value: Any, iri: str) -> None:
     # servers write both spellings (e.g. Pleroma's http:// LitePub URL on plain-HTTP dev hosts)
     http = "http://" + url.removeprefix("https://")
     assert ldloader.document_loader(http)["document"] == ldloader.load_context(url)
@@ -168,9 +164,7 @@ def test_cases_cover_every_bundled_url() -> None:
     assert {p.name for p in bundled.glob("*.jsonld")} == set(ldloader.LOCAL_CONTEXTS.values())
 
 
-def test_unknown_context_is_empty_with_one_log_line(
-    offline: list[str], caplog: pytest.LogCaptureFixture
-) -> None:
+def test_unknown_context_is_empty_with_one_log_line(offline: list[str], caplog: pytest.LogCaptureFixture) -> None:
     # README of ../shared/interop: unknown contexts -> empty context, a log line, no fetch
     unknown = f"https://unknown-{uuid.uuid4().hex}.example/context.json"
     document = {

@@ -69,10 +69,7 @@ B26_INPUT = (
     'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");'
     'created=1618884473;keyid="test-key-ed25519"'
 )
-B26_SIGNATURE = (
-    "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQ"
-    "CK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:"
-)
+B26_SIGNATURE = "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:"
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 INBOX = "https://b.example/users/bob/inbox?x=1"
@@ -139,9 +136,7 @@ def test_b26_ed25519_verifies() -> None:
     public = load_public_key(_vector_file("test-key-ed25519.pem"))
     parts = _rfc_parts(B26_INPUT, B26_SIGNATURE)
     assert signature_key_id(parts) == ("test-key-ed25519", "rfc9421")
-    result = verify_rfc9421(
-        parts, public, now=RFC_CREATED, max_skew=timedelta(hours=1), enforce_coverage=False
-    )
+    result = verify_rfc9421(parts, public, now=RFC_CREATED, max_skew=timedelta(hours=1), enforce_coverage=False)
     assert (result.ok, result.key_id, result.reason) == (True, "test-key-ed25519", "ok")
 
 
@@ -168,9 +163,7 @@ def test_b26_ed25519_signs_byte_identically() -> None:
 def test_b26_is_refused_by_the_inbox_policy() -> None:
     """RFC 9421 B.2.6 covers no content-digest, so a POST with a body is not accepted."""
     public = load_public_key(_vector_file("test-key-ed25519.pem"))
-    _check(
-        _rfc_parts(B26_INPUT, B26_SIGNATURE), public, "content-digest not signed", now=RFC_CREATED
-    )
+    _check(_rfc_parts(B26_INPUT, B26_SIGNATURE), public, "content-digest not signed", now=RFC_CREATED)
 
 
 def test_b26_outside_the_window_is_refused() -> None:
@@ -212,9 +205,7 @@ def test_b21_b22_rsa_pss_vectors(signature_input: str, signature: str) -> None:
         enforce_coverage=False,
     )
     assert (explicit.ok, explicit.key_id) == (True, "test-key-rsa-pss")
-    by_key_type = verify_rfc9421(
-        parts, public, now=RFC_CREATED, max_skew=window, enforce_coverage=False
-    )
+    by_key_type = verify_rfc9421(parts, public, now=RFC_CREATED, max_skew=window, enforce_coverage=False)
     assert (by_key_type.ok, by_key_type.reason) == (False, "bad signature")
     _check(parts, public, "@method not signed", now=RFC_CREATED)
 
@@ -267,10 +258,7 @@ def test_round_trips(
     assert ("Content-Digest" in headers) == (body is not None)
     assert "Digest" not in headers
     expected = '("@method" "@target-uri" "content-digest")' if body else '("@method" "@target-uri")'
-    assert (
-        headers["Signature-Input"]
-        == f'sig1={expected};created={int(NOW.timestamp())};keyid="{KEY_ID}"'
-    )
+    assert headers["Signature-Input"] == f'sig1={expected};created={int(NOW.timestamp())};keyid="{KEY_ID}"'
     parts = HttpRequestParts(method, INBOX, _lower(headers), body or b"")
     assert signature_key_id(parts) == (KEY_ID, "rfc9421")
     _check(parts, key.public_key(), "ok")
@@ -394,12 +382,8 @@ def test_rsa_signature_checked_with_an_ed25519_key(
         (("@method", "@path"), "@target-uri not signed"),
     ],
 )
-def test_required_components(
-    ed_key: ed25519.Ed25519PrivateKey, components: tuple[str, ...], reason: str
-) -> None:
-    _check(
-        _signed(ed_key, method="GET", body=None, components=components), ed_key.public_key(), reason
-    )
+def test_required_components(ed_key: ed25519.Ed25519PrivateKey, components: tuple[str, ...], reason: str) -> None:
+    _check(_signed(ed_key, method="GET", body=None, components=components), ed_key.public_key(), reason)
 
 
 def test_components_with_parameters_do_not_count(ed_key: ed25519.Ed25519PrivateKey) -> None:
@@ -450,9 +434,7 @@ def test_body_changed_after_signing(ed_key: ed25519.Ed25519PrivateKey) -> None:
 @pytest.mark.parametrize("offset", [timedelta(hours=1, seconds=1), -timedelta(hours=1, seconds=1)])
 def test_created_outside_window(ed_key: ed25519.Ed25519PrivateKey, offset: timedelta) -> None:
     _check(_signed(ed_key), ed_key.public_key(), "created outside window", now=NOW + offset)
-    assert verify_request(
-        _signed(ed_key), ed_key.public_key(), now=NOW + offset, max_skew=timedelta(hours=2)
-    ).ok
+    assert verify_request(_signed(ed_key), ed_key.public_key(), now=NOW + offset, max_skew=timedelta(hours=2)).ok
 
 
 def test_expired_signature(ed_key: ed25519.Ed25519PrivateKey) -> None:
@@ -501,9 +483,7 @@ def test_missing_created(ed_key: ed25519.Ed25519PrivateKey) -> None:
 )
 def test_replay_to_another_target(ed_key: ed25519.Ed25519PrivateKey, url: str) -> None:
     parts = _signed(ed_key)
-    _check(
-        HttpRequestParts("POST", url, parts.headers, ACTIVITY), ed_key.public_key(), "bad signature"
-    )
+    _check(HttpRequestParts("POST", url, parts.headers, ACTIVITY), ed_key.public_key(), "bad signature")
 
 
 def test_unknown_signature_parameter_is_refused(ed_key: ed25519.Ed25519PrivateKey) -> None:
@@ -560,9 +540,7 @@ def test_only_the_first_signature_is_used(ed_key: ed25519.Ed25519PrivateKey) -> 
 def test_malformed_headers(
     ed_key: ed25519.Ed25519PrivateKey, signature_input: str, signature: str, reason: str
 ) -> None:
-    parts = HttpRequestParts(
-        "GET", INBOX, {"signature-input": signature_input, "signature": signature}, b""
-    )
+    parts = HttpRequestParts("GET", INBOX, {"signature-input": signature_input, "signature": signature}, b"")
     _check(parts, ed_key.public_key(), reason)
 
 

@@ -37,9 +37,7 @@ def test_links_document() -> None:
             },
         ]
     }
-    assert REL_APPLICATION_ACTOR not in str(
-        build_nodeinfo_links(nodeinfo_20_url="a", nodeinfo_21_url="b")
-    )
+    assert REL_APPLICATION_ACTOR not in str(build_nodeinfo_links(nodeinfo_20_url="a", nodeinfo_21_url="b"))
 
 
 @pytest.mark.parametrize("version", ["2.0", "2.1"])
@@ -72,9 +70,7 @@ def test_documents(version: str) -> None:
 
 def test_errors_and_media_type() -> None:
     with pytest.raises(ValueError):
-        build_nodeinfo(
-            "3.0", software_version="1", usage=USAGE, open_registrations=True, node_name="x"
-        )
+        build_nodeinfo("3.0", software_version="1", usage=USAGE, open_registrations=True, node_name="x")
     with pytest.raises(ValueError):
         build_nodeinfo(
             "2.0",

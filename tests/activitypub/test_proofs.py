@@ -35,10 +35,7 @@ EDDSA = VECTORS / "vc-di-eddsa"
 JCS = EDDSA / "eddsa-jcs-2022"
 FEP = VECTORS / "fep"
 VECTOR_CREATED = datetime(2023, 2, 24, 23, 36, 38, tzinfo=UTC)
-DID_KEY = (
-    "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
-    "#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
-)
+DID_KEY = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
 
 
 def _need(path: Path) -> Path:
@@ -91,14 +88,10 @@ def test_vc_di_eddsa_combined_hash(unsigned: dict[str, Any]) -> None:
     assert proofs.hash_data_for(unsigned, config).hex() == _text(JCS / "combinedHashJCS.txt")
 
 
-def test_vc_di_eddsa_resign_reproduces_every_value(
-    key_pair: dict[str, str], unsigned: dict[str, Any]
-) -> None:
+def test_vc_di_eddsa_resign_reproduces_every_value(key_pair: dict[str, str], unsigned: dict[str, Any]) -> None:
     # vc-di-eddsa proofConfigJCS.json, sigHexJCS.txt, sigBTC58JCS.txt, signedJCS.json
     private = ed25519_private_from_multibase(key_pair["privateKeyMultibase"])
-    signed = proofs.sign_object(
-        unsigned, private, verification_method=DID_KEY, created=VECTOR_CREATED
-    )
+    signed = proofs.sign_object(unsigned, private, verification_method=DID_KEY, created=VECTOR_CREATED)
     proof = signed["proof"]
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     assert config == _json(JCS / "proofConfigJCS.json")
@@ -301,14 +294,10 @@ def test_proof_without_context_as_mitra_sends() -> None:
     # payloads/mitra/activities/create_post.json: the proof carries no @context
     key = generate_ed25519_key()
     document = _fep_document()
-    signed = proofs.sign_object(
-        document, key, verification_method="https://a.example/u#k", created=VECTOR_CREATED
-    )
+    signed = proofs.sign_object(document, key, verification_method="https://a.example/u#k", created=VECTOR_CREATED)
     del signed["proof"]["@context"]
     config = {k: v for k, v in signed["proof"].items() if k != "proofValue"}
-    signed["proof"]["proofValue"] = "z" + b58encode(
-        key.sign(proofs.hash_data_for(document, config))
-    )
+    signed["proof"]["proofValue"] = "z" + b58encode(key.sign(proofs.hash_data_for(document, config)))
     assert proofs.verify_object(signed, key.public_key()).ok
 
 
@@ -316,15 +305,11 @@ def test_created_formatting_and_nanoseconds() -> None:
     # vc-di-eddsa: created is an XML Schema dateTime; Mitra sends nanoseconds
     key = generate_ed25519_key()
     created = datetime(2024, 5, 1, 14, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
-    signed = proofs.sign_object(
-        _fep_document(), key, verification_method="https://a.example/u#k", created=created
-    )
+    signed = proofs.sign_object(_fep_document(), key, verification_method="https://a.example/u#k", created=created)
     assert signed["proof"]["created"] == "2024-05-01T12:00:00.123456Z"
     assert proofs.verify_object(signed, key.public_key()).ok
     with pytest.raises(proofs.ProofError):
-        proofs.sign_object(
-            _fep_document(), key, verification_method="x", created=datetime(2024, 1, 1)
-        )
+        proofs.sign_object(_fep_document(), key, verification_method="x", created=datetime(2024, 1, 1))
 
 
 def test_proof_set_any_valid_proof() -> None:
@@ -342,9 +327,7 @@ def test_proof_set_any_valid_proof() -> None:
 def test_sign_refuses_already_signed() -> None:
     # FEP-8b32: sign_object adds the one proof; re-signing is a caller error
     key = generate_ed25519_key()
-    signed = proofs.sign_object(
-        _fep_document(), key, verification_method="k", created=VECTOR_CREATED
-    )
+    signed = proofs.sign_object(_fep_document(), key, verification_method="k", created=VECTOR_CREATED)
     with pytest.raises(proofs.ProofError):
         proofs.sign_object(signed, key, verification_method="k", created=VECTOR_CREATED)
     with pytest.raises(proofs.ProofError):
@@ -369,9 +352,7 @@ def test_ld_signature_detected_on_real_payloads() -> None:
 def test_ld_signature_added_after_proof_is_tolerated() -> None:
     # Fedify attaches the RsaSignature2017 signature after the integrity proof
     key = generate_ed25519_key()
-    signed = proofs.sign_object(
-        _fep_document(), key, verification_method="k", created=VECTOR_CREATED
-    )
+    signed = proofs.sign_object(_fep_document(), key, verification_method="k", created=VECTOR_CREATED)
     signed["signature"] = {"type": "RsaSignature2017", "creator": "k2", "signatureValue": "AA=="}
     assert proofs.verify_object(signed, key.public_key()).ok
     signed["signature"]["type"] = "SomethingElse"  # not an LD signature: not stripped
@@ -454,9 +435,7 @@ def test_hostile_documents_fail_cleanly(document: Any) -> None:
 @pytest.mark.parametrize("extra", [2**64, float("inf"), _deep(5000), {1: "non-string key"}])
 def test_uncanonicalisable_documents_fail_cleanly(extra: Any) -> None:
     key = generate_ed25519_key()
-    signed = proofs.sign_object(
-        _fep_document(), key, verification_method="k", created=VECTOR_CREATED
-    )
+    signed = proofs.sign_object(_fep_document(), key, verification_method="k", created=VECTOR_CREATED)
     signed["object"]["extra"] = extra
     result = proofs.verify_object(signed, key.public_key())
     assert not result.ok and result.verification_method == "k"

@@ -129,13 +129,9 @@ def _emitted() -> dict[str, dict[str, Any]]:
             published=NOW,
             target="https://new.example/anna",
         ),
-        "tombstone": build_tombstone(
-            "https://buurt.example/notes/2", former_type="Note", deleted=NOW
-        ),
+        "tombstone": build_tombstone("https://buurt.example/notes/2", former_type="Note", deleted=NOW),
         "event": event.to_json(),
-        "collection": build_ordered_collection(
-            ACTOR + "/outbox", total_items=3, first_cursor="a", last_cursor="z"
-        ),
+        "collection": build_ordered_collection(ACTOR + "/outbox", total_items=3, first_cursor="a", last_cursor="z"),
         "page": build_ordered_collection_page(
             ACTOR + "/outbox", "a", ["https://x/1"], next_cursor="b", prev_cursor="0"
         ),
@@ -208,9 +204,7 @@ def test_undefined_key_is_detected() -> None:
 @pytest.mark.parametrize("name", sorted(_emitted()))
 def test_expansion_keeps_every_top_level_key(name: str) -> None:
     doc = _emitted()[name]
-    loader = FrozenDocumentLoader(
-        documents=dict(BUNDLED_CONTEXTS, **{terms.DATA_INTEGRITY_V1_CONTEXT: DI_PATH})
-    )
+    loader = FrozenDocumentLoader(documents=dict(BUNDLED_CONTEXTS, **{terms.DATA_INTEGRITY_V1_CONTEXT: DI_PATH}))
     expanded = jsonld.expand(doc, {"documentLoader": loader})
     assert len(expanded) == 1
     # everything but @context survives; a language map merges with its plain property
@@ -255,8 +249,6 @@ def test_public_constant() -> None:
 
 def test_expansion_check_would_catch_an_undefined_key() -> None:
     doc = dict(_emitted()["tombstone"], atomUri="https://x.example/1")
-    loader = FrozenDocumentLoader(
-        documents=dict(BUNDLED_CONTEXTS, **{terms.DATA_INTEGRITY_V1_CONTEXT: DI_PATH})
-    )
+    loader = FrozenDocumentLoader(documents=dict(BUNDLED_CONTEXTS, **{terms.DATA_INTEGRITY_V1_CONTEXT: DI_PATH}))
     expanded = jsonld.expand(doc, {"documentLoader": loader})
     assert "_:atomUri" in _blank_predicates(expanded)  # AS2's "@vocab": "_:" catches it

@@ -394,9 +394,7 @@ def test_tombstone_collections_links() -> None:
 
 
 def test_language_maps() -> None:
-    note = parse_object(
-        {"id": "https://x/1", "type": "Note", "contentMap": {"nl": "hallo", "en": "hello"}}
-    )
+    note = parse_object({"id": "https://x/1", "type": "Note", "contentMap": {"nl": "hallo", "en": "hello"}})
     assert note.content is None and note.text("content", "en") == "hello"
     assert note.text() == "hallo"
 
@@ -525,16 +523,9 @@ def test_build_note_and_tombstone() -> None:
     )
     assert doc["type"] == "Note" and doc["attributedTo"] == ANNA
     assert doc["contentMap"] == {"nl": "<p>hoi</p>"} and doc["sensitive"] is True
-    assert doc["tag"] == [
-        {"type": "Hashtag", "href": "https://buurt.example/t/buurt", "name": "#buurt"}
-    ]
+    assert doc["tag"] == [{"type": "Hashtag", "href": "https://buurt.example/t/buurt", "name": "#buurt"}]
     assert _no_none(doc) and "inReplyTo" not in doc
-    assert (
-        build_note(id="i", attributed_to=ANNA, content="c", published=NOW, note_type="Article")[
-            "type"
-        ]
-        == "Article"
-    )
+    assert build_note(id="i", attributed_to=ANNA, content="c", published=NOW, note_type="Article")["type"] == "Article"
     tomb = build_tombstone("https://buurt.example/n/2", former_type="Note", deleted=NOW)
     assert tomb == {
         "@context": terms.OUR_CONTEXT,

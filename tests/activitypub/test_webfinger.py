@@ -30,9 +30,7 @@ ACTOR = "https://buurt.example/users/anna"
     ],
 )
 def test_acct_forms(resource: str) -> None:
-    assert parse_resource(resource, LOCAL) == ParsedResource(
-        "acct", "buurt.example", True, username="anna"
-    )
+    assert parse_resource(resource, LOCAL) == ParsedResource("acct", "buurt.example", True, username="anna")
 
 
 def test_remote_and_port_and_url() -> None:

@@ -17,8 +17,7 @@ async def set_database_open(inst: Instance, is_open: bool) -> None:
     try:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(is_open).lower()}')
         if not is_open:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
     finally:
         await admin.close()
 
@@ -28,10 +27,21 @@ async def test_inbox_answers_503_while_the_database_is_away(instance: Instance) 
         actor = peer.make_actor("alice")
 
         def signed(text: str) -> tuple[bytes, dict[str, str]]:
-            body = orjson.dumps({"@context": AS, "id": peer.activity_id(), "type": "Create",
-                                 "actor": actor.ap_id, "to": [f"{AS}#Public"],
-                                 "object": {"id": f"{peer.base}/notes/{text}", "type": "Note",
-                                            "attributedTo": actor.ap_id, "content": text}})
+            body = orjson.dumps(
+                {
+                    "@context": AS,
+                    "id": peer.activity_id(),
+                    "type": "Create",
+                    "actor": actor.ap_id,
+                    "to": [f"{AS}#Public"],
+                    "object": {
+                        "id": f"{peer.base}/notes/{text}",
+                        "type": "Note",
+                        "attributedTo": actor.ap_id,
+                        "content": text,
+                    },
+                }
+            )
             return body, peer.signed_headers(actor, instance.url("/inbox"), body)
 
         body, headers = signed("first")

@@ -46,8 +46,7 @@ async def test_follow_post_reply_like_edit_delete_across_three_instances(
     assert on_c.visibility == "public"
 
     # A reply from B threads on A (addressed to the author, who is mentioned).
-    reply = await posts.create_note(federating(b), bob, "Ik kom!", in_reply_to=note.ap_id,
-                                    mentions=[buurt.ap_id])
+    reply = await posts.create_note(federating(b), bob, "Ik kom!", in_reply_to=note.ap_id, mentions=[buurt.ap_id])
     on_a = await wait_for(lambda: _object(a, reply.ap_id))
     assert on_a.in_reply_to == note.ap_id
 
@@ -95,8 +94,7 @@ async def test_manually_approving_neighbourhood_keeps_follow_pending_until_appro
     three_instances: tuple[Instance, Instance, Instance],
 ) -> None:
     a, b, _ = three_instances
-    buurt = await create_local_actor(a.pool, a.settings, kind="Group", username="besloten",
-                                     manually_approves=True)
+    buurt = await create_local_actor(a.pool, a.settings, kind="Group", username="besloten", manually_approves=True)
     bob = await create_local_actor(b.pool, b.settings, kind="Person", username="bob")
     await follows.follow(federating(b), bob, buurt.ap_id)
     assert await wait_for(lambda: _has_follow(a, bob.ap_id, buurt.ap_id))

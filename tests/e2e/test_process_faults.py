@@ -53,13 +53,25 @@ async def database(server_dsn: str, template: str) -> AsyncIterator[str]:
 
 async def start_server(dsn: str, port: int, tmp: Path, **env: str) -> asyncio.subprocess.Process:
     full_env = {
-        **os.environ, "DATABASE_URL": dsn, "BUURTPLEIN_DOMAIN": f"127.0.0.2:{port}",
-        "BUURTPLEIN_DATA_DIR": str(tmp), "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31",
-        "BUURTPLEIN_WORKER_LEASE_SECONDS": "3", "BUURTPLEIN_LOG_LEVEL": "warning", **env,
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "BUURTPLEIN_DOMAIN": f"127.0.0.2:{port}",
+        "BUURTPLEIN_DATA_DIR": str(tmp),
+        "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31",
+        "BUURTPLEIN_WORKER_LEASE_SECONDS": "3",
+        "BUURTPLEIN_LOG_LEVEL": "warning",
+        **env,
     }
     proc = await asyncio.create_subprocess_exec(
-        str(BIN), "serve", "--host", "127.0.0.2", "--port", str(port), env=full_env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        str(BIN),
+        "serve",
+        "--host",
+        "127.0.0.2",
+        "--port",
+        str(port),
+        env=full_env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     async with aiohttp.ClientSession() as session:
         for _ in range(150):
@@ -142,13 +154,19 @@ async def test_activities_answered_202_are_processed_after_a_kill(
             proc = await start_server(dsn, port, tmp_path, BUURTPLEIN_WORKERS="0")
             actor = peer.make_actor("alice")
             group = f"http://127.0.0.2:{port}/actors/buurt"
-            follow = {"@context": AS, "id": peer.activity_id(), "type": "Follow",
-                      "actor": actor.ap_id, "object": group}
+            follow = {
+                "@context": AS,
+                "id": peer.activity_id(),
+                "type": "Follow",
+                "actor": actor.ap_id,
+                "object": group,
+            }
             body = orjson.dumps(follow)
             inbox = f"http://127.0.0.2:{port}/inbox"
-            async with aiohttp.ClientSession() as session, session.post(
-                inbox, data=body, headers=peer.signed_headers(actor, inbox, body)
-            ) as resp:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(inbox, data=body, headers=peer.signed_headers(actor, inbox, body)) as resp,
+            ):
                 assert resp.status == 202
             await stop(proc, signal.SIGKILL)
             assert (await inbox_store.count_by_state(pool)) == {"queued": 1}
@@ -205,13 +223,24 @@ async def test_two_worker_processes_send_each_delivery_once(
                     for i in range(followers):
                         await add_follower(remote, pool, buurt, f"http://127.0.0.3:{sink_port}", f"f{i}")
                     await posts.create_note(Federating(pool, settings, KeyRing(pool), remote), buurt, "hoi")
-                env = {**os.environ, "DATABASE_URL": dsn, "BUURTPLEIN_DOMAIN": settings.domain,
-                       "BUURTPLEIN_DATA_DIR": str(tmp_path), "BUURTPLEIN_LOG_LEVEL": "warning",
-                       "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31"}
+                env = {
+                    **os.environ,
+                    "DATABASE_URL": dsn,
+                    "BUURTPLEIN_DOMAIN": settings.domain,
+                    "BUURTPLEIN_DATA_DIR": str(tmp_path),
+                    "BUURTPLEIN_LOG_LEVEL": "warning",
+                    "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31",
+                }
                 for _ in range(2):
-                    procs.append(await asyncio.create_subprocess_exec(
-                        str(BIN), "worker", env=env,
-                        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
+                    procs.append(
+                        await asyncio.create_subprocess_exec(
+                            str(BIN),
+                            "worker",
+                            env=env,
+                            stdout=asyncio.subprocess.DEVNULL,
+                            stderr=asyncio.subprocess.DEVNULL,
+                        )
+                    )
                 await wait_for(lambda: _at_least(received, followers), timeout=60)
                 await asyncio.sleep(0.5)  # anything sent twice would show up now
                 assert all(count == 1 for count in received.values())

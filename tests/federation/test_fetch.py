@@ -60,20 +60,23 @@ async def serve(stack: AsyncExitStack, routes: dict[str, Handler], host: str = "
     return f"http://{host}:{runner.addresses[0][1]}"
 
 
-def reply(body: bytes | str | dict[str, Any] | list[Any], content_type: str = AS2,
-          status: int = 200, headers: Mapping[str, str] | None = None) -> Handler:
-    raw = body if isinstance(body, bytes) else (
-        body.encode() if isinstance(body, str) else json.dumps(body).encode())
+def reply(
+    body: bytes | str | dict[str, Any] | list[Any],
+    content_type: str = AS2,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Handler:
+    raw = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
 
     async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=raw, status=status,
-                            headers={"Content-Type": content_type, **(headers or {})})
+        return web.Response(body=raw, status=status, headers={"Content-Type": content_type, **(headers or {})})
 
     return handler
 
 
 def document_at(path: str) -> Handler:
     """Serves a Note whose id is this very URL."""
+
     async def handler(request: web.Request) -> web.Response:
         doc = {"id": str(request.url.with_path(path)), "type": "Note"}
         return web.json_response(doc, content_type=AS2)
@@ -94,15 +97,16 @@ async def test_fetched(stack: AsyncExitStack, http: HttpClient) -> None:
     assert seen == [ACTIVITY_ACCEPT]
 
 
-@pytest.mark.parametrize("content_type", [
-    "application/activity+json",
-    "application/activity+json; charset=utf-8",
-    'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
-    "Application/LD+JSON",
-])
-async def test_accepted_media_types(
-    stack: AsyncExitStack, http: HttpClient, content_type: str
-) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/activity+json",
+        "application/activity+json; charset=utf-8",
+        'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+        "Application/LD+JSON",
+    ],
+)
+async def test_accepted_media_types(stack: AsyncExitStack, http: HttpClient, content_type: str) -> None:
     async def note(request: web.Request) -> web.Response:
         body = json.dumps({"id": str(request.url)})
         return web.Response(text=body, headers={"Content-Type": content_type})
@@ -112,9 +116,7 @@ async def test_accepted_media_types(
     assert is_activity_media_type(content_type)
 
 
-async def test_id_on_same_origin_but_other_path_is_accepted(
-    stack: AsyncExitStack, http: HttpClient
-) -> None:
+async def test_id_on_same_origin_but_other_path_is_accepted(stack: AsyncExitStack, http: HttpClient) -> None:
     base = await serve(stack, {"/@alice": document_at("/users/alice")})
     result = await fetch_object(http, f"{base}/@alice")
     assert isinstance(result, Fetched)
@@ -138,60 +140,68 @@ async def test_id_checked_against_final_url(stack: AsyncExitStack, http: HttpCli
         return web.json_response({"id": f"{b2}/note"}, content_type=AS2)
 
     b3_spoof = await serve(stack, {"/spoof": spoof}, "127.0.0.3")
-    b2 = await serve(stack, {
-        "/moved": reply("", status=302, headers={"Location": f"{b3}/real"}),
-        "/note": reply("", status=302, headers={"Location": f"{b3_spoof}/spoof"}),
-    })
+    b2 = await serve(
+        stack,
+        {
+            "/moved": reply("", status=302, headers={"Location": f"{b3}/real"}),
+            "/note": reply("", status=302, headers={"Location": f"{b3_spoof}/spoof"}),
+        },
+    )
     moved = await fetch_object(http, f"{b2}/moved")
     assert moved == Fetched({"id": f"{b3}/real", "type": "Note"}, f"{b3}/real")
     spoofed = await fetch_object(http, f"{b2}/note")
     assert isinstance(spoofed, Refused)
 
 
-@pytest.mark.parametrize("document", [
-    {"type": "Note"},
-    {"id": None},
-    {"id": 5},
-    {"id": ""},
-    {"id": ["http://127.0.0.2/"]},
-    {"id": "file:///etc/passwd"},
-    {"id": "/relative"},
-    {"id": "http://[broken"},
-])
-async def test_bad_id_is_refused(
-    stack: AsyncExitStack, http: HttpClient, document: dict[str, Any]
-) -> None:
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"type": "Note"},
+        {"id": None},
+        {"id": 5},
+        {"id": ""},
+        {"id": ["http://127.0.0.2/"]},
+        {"id": "file:///etc/passwd"},
+        {"id": "/relative"},
+        {"id": "http://[broken"},
+    ],
+)
+async def test_bad_id_is_refused(stack: AsyncExitStack, http: HttpClient, document: dict[str, Any]) -> None:
     base = await serve(stack, {"/n": reply(document)})
     assert isinstance(await fetch_object(http, f"{base}/n"), Refused)
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    ('{"id": "x"}', "text/html; charset=utf-8"),
-    ("<html></html>", "text/html"),
-    ('{"id": "x"}', "application/json"),
-    ('{"id": "x"}', "text/plain"),
-    ('{"id": "x"}', ""),
-    ("{not json", AS2),
-    ("[1, 2]", AS2),
-    ('"string"', AS2),
-    ("[" * 40 + "]" * 40, AS2),
-    ('{"a":' * 40 + "1" + "}" * 40, AS2),
-])
-async def test_bad_content_is_refused(
-    stack: AsyncExitStack, http: HttpClient, body: str, content_type: str
-) -> None:
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"id": "x"}', "text/html; charset=utf-8"),
+        ("<html></html>", "text/html"),
+        ('{"id": "x"}', "application/json"),
+        ('{"id": "x"}', "text/plain"),
+        ('{"id": "x"}', ""),
+        ("{not json", AS2),
+        ("[1, 2]", AS2),
+        ('"string"', AS2),
+        ("[" * 40 + "]" * 40, AS2),
+        ('{"a":' * 40 + "1" + "}" * 40, AS2),
+    ],
+)
+async def test_bad_content_is_refused(stack: AsyncExitStack, http: HttpClient, body: str, content_type: str) -> None:
     base = await serve(stack, {"/n": reply(body, content_type)})
     assert isinstance(await fetch_object(http, f"{base}/n"), Refused)
 
 
 async def test_statuses(stack: AsyncExitStack, http: HttpClient) -> None:
-    base = await serve(stack, {
-        "/gone": reply({"type": "Tombstone"}, status=410),
-        "/missing": reply("nothing", "text/plain", status=404),
-        "/broken": reply("oops", "text/plain", status=502),
-        "/private": reply("no", "text/plain", status=401),
-        "/loop": reply("", status=302, headers={"Location": "/loop"}),
-    })
+    base = await serve(
+        stack,
+        {
+            "/gone": reply({"type": "Tombstone"}, status=410),
+            "/missing": reply("nothing", "text/plain", status=404),
+            "/broken": reply("oops", "text/plain", status=502),
+            "/private": reply("no", "text/plain", status=401),
+            "/loop": reply("", status=302, headers={"Location": "/loop"}),
+        },
+    )
     assert await fetch_object(http, f"{base}/gone") == Gone()
     assert await fetch_object(http, f"{base}/missing") == NotFound()
     assert await fetch_object(http, f"{base}/broken") == Unavailable("HTTP 502", 502)
@@ -229,9 +239,12 @@ async def test_forbidden_targets_are_refused(stack: AsyncExitStack, http: HttpCl
     stack.push_async_callback(canary.wait_closed)
     stack.callback(canary.close)
     port = canary.sockets[0].getsockname()[1]
-    base = await serve(stack, {
-        "/r": reply("", status=301, headers={"Location": f"http://127.0.0.1:{port}/"}),
-    })
+    base = await serve(
+        stack,
+        {
+            "/r": reply("", status=301, headers={"Location": f"http://127.0.0.1:{port}/"}),
+        },
+    )
     for url in (f"http://127.0.0.1:{port}/", f"http://localhost:{port}/", f"{base}/r"):
         result = await fetch_object(http, url)
         assert isinstance(result, Refused), url
@@ -247,30 +260,29 @@ async def test_signer_is_used(stack: AsyncExitStack, http: HttpClient) -> None:
 
     base = await serve(stack, {"/n": needs_signature})
 
-    def signer(method: str, url: str, headers: Mapping[str, str],
-               body: bytes | None) -> dict[str, str]:
+    def signer(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         return {**headers, "Signature": f"for {url}"}
 
     assert isinstance(await fetch_object(http, f"{base}/n"), Unavailable)
     assert isinstance(await fetch_object(http, f"{base}/n", signer=signer), Fetched)
 
 
-@pytest.mark.parametrize(("content_type", "ok"), [
-    ("application/jrd+json", True),
-    ("application/json; charset=utf-8", True),
-    ('application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"', True),
-    ("text/html", False),
-    ("application/xrd+xml", False),
-])
-async def test_fetch_json(
-    stack: AsyncExitStack, http: HttpClient, content_type: str, ok: bool
-) -> None:
+@pytest.mark.parametrize(
+    ("content_type", "ok"),
+    [
+        ("application/jrd+json", True),
+        ("application/json; charset=utf-8", True),
+        ('application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"', True),
+        ("text/html", False),
+        ("application/xrd+xml", False),
+    ],
+)
+async def test_fetch_json(stack: AsyncExitStack, http: HttpClient, content_type: str, ok: bool) -> None:
     accepts: list[str] = []
 
     async def jrd(request: web.Request) -> web.Response:
         accepts.append(request.headers["Accept"])
-        return web.Response(text='{"subject": "acct:a@b"}',
-                            headers={"Content-Type": content_type})
+        return web.Response(text='{"subject": "acct:a@b"}', headers={"Content-Type": content_type})
 
     base = await serve(stack, {"/.well-known/webfinger": jrd})
     url = f"{base}/.well-known/webfinger?resource=acct:a@b"
@@ -283,20 +295,25 @@ async def test_fetch_json(
 
 
 async def test_fetch_json_statuses(stack: AsyncExitStack, http: HttpClient) -> None:
-    base = await serve(stack, {"/n": reply("no", "text/plain", status=404),
-                               "/e": reply("no", "text/plain", status=503)})
+    base = await serve(
+        stack,
+        {"/n": reply("no", "text/plain", status=404), "/e": reply("no", "text/plain", status=503)},
+    )
     assert await fetch_json(http, f"{base}/n", "application/json") == NotFound()
     assert await fetch_json(http, f"{base}/e", "application/json") == Unavailable("HTTP 503", 503)
 
 
-@pytest.mark.parametrize(("a", "b", "same"), [
-    ("https://a.example/x", "https://a.example:443/y", True),
-    ("https://A.example./x", "https://a.example/y#z", True),
-    ("http://a.example/x", "https://a.example/x", False),
-    ("https://a.example/x", "https://a.example:8443/x", False),
-    ("https://a.example/x", "https://b.example/x", False),
-    ("https://a.example/x", "/x", False),
-    ("https://a.example/x", "http://[broken", False),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("https://a.example/x", "https://a.example:443/y", True),
+        ("https://A.example./x", "https://a.example/y#z", True),
+        ("http://a.example/x", "https://a.example/x", False),
+        ("https://a.example/x", "https://a.example:8443/x", False),
+        ("https://a.example/x", "https://b.example/x", False),
+        ("https://a.example/x", "/x", False),
+        ("https://a.example/x", "http://[broken", False),
+    ],
+)
 def test_same_origin(a: str, b: str, same: bool) -> None:
     assert same_origin(a, b) is same

@@ -88,8 +88,14 @@ def test_pause_grows_with_each_failed_probe_and_is_capped() -> None:
         now = state.paused_until
         assert probe_due(state, now)
     assert pauses == [
-        timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
-        timedelta(hours=3), timedelta(hours=6), timedelta(hours=6), timedelta(hours=6),
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=15),
+        timedelta(hours=1),
+        timedelta(hours=3),
+        timedelta(hours=6),
+        timedelta(hours=6),
+        timedelta(hours=6),
         timedelta(hours=6),
     ]
     assert state.consecutive_failures == BREAKER_THRESHOLD + 8

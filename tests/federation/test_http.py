@@ -111,8 +111,7 @@ async def test_post_sends_body_and_never_follows_redirects(stack: AsyncExitStack
         hits.append(request.method)
         return web.Response(text="no")
 
-    base = await serve(stack, {"/inbox": ok, "/moved": redirect_to("/target", 307),
-                               "/target": target})
+    base = await serve(stack, {"/inbox": ok, "/moved": redirect_to("/target", 307), "/target": target})
     async with client() as http:
         response = await http.post(f"{base}/inbox", {"Content-Type": "text/plain"}, b"hello")
         moved = await http.post(f"{base}/moved", {}, b"hello")
@@ -185,9 +184,7 @@ async def test_direct_ssrf_refused(canary: Canary, url: str) -> None:
         "//127.0.0.1:{port}/x",
     ],
 )
-async def test_redirect_to_forbidden_target_refused(
-    stack: AsyncExitStack, canary: Canary, location: str
-) -> None:
+async def test_redirect_to_forbidden_target_refused(stack: AsyncExitStack, canary: Canary, location: str) -> None:
     base = await serve(stack, {"/r": redirect_to(location.format(port=canary.port))})
     async with client() as http:
         with pytest.raises(RequestRefused):
@@ -196,10 +193,16 @@ async def test_redirect_to_forbidden_target_refused(
 
 
 async def test_redirect_limit(stack: AsyncExitStack, canary: Canary) -> None:
-    base = await serve(stack, {
-        "/4": redirect_to("/3", 301), "/3": redirect_to("/2", 308),
-        "/2": redirect_to("/1", 303), "/1": redirect_to("/0", 307), "/0": ok,
-    })
+    base = await serve(
+        stack,
+        {
+            "/4": redirect_to("/3", 301),
+            "/3": redirect_to("/2", 308),
+            "/2": redirect_to("/1", 303),
+            "/1": redirect_to("/0", 307),
+            "/0": ok,
+        },
+    )
     async with client() as http:
         final = await http.get(f"{base}/3")  # three redirects: allowed
         assert final.status == 200
@@ -231,8 +234,14 @@ class FakeResolver(AbstractResolver):
     ) -> list[ResolveResult]:
         self.asked.append(host)
         return [
-            ResolveResult(hostname=host, host=ip, port=p, family=socket.AF_INET, proto=0,
-                          flags=socket.AI_NUMERICHOST)
+            ResolveResult(
+                hostname=host,
+                host=ip,
+                port=p,
+                family=socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
             for ip, p in self.table[host]
         ]
 
@@ -243,13 +252,14 @@ class FakeResolver(AbstractResolver):
 async def test_resolver_drops_forbidden_addresses(stack: AsyncExitStack, canary: Canary) -> None:
     base = await serve(stack, {"/x": ok})
     port = int(base.rsplit(":", 1)[1])
-    resolver = FakeResolver({
-        "evil.test": [("127.0.0.1", canary.port)],
-        "metadata.test": [("169.254.169.254", 80), ("10.0.0.1", 80)],
-        "mixed.test": [("127.0.0.1", canary.port), ("127.0.0.2", port)],
-    })
-    http = HttpClient(BASE_URL, allowed=ALLOWED, resolver=resolver,
-                      limits=HttpLimits(total_timeout=2))
+    resolver = FakeResolver(
+        {
+            "evil.test": [("127.0.0.1", canary.port)],
+            "metadata.test": [("169.254.169.254", 80), ("10.0.0.1", 80)],
+            "mixed.test": [("127.0.0.1", canary.port), ("127.0.0.2", port)],
+        }
+    )
+    http = HttpClient(BASE_URL, allowed=ALLOWED, resolver=resolver, limits=HttpLimits(total_timeout=2))
     async with http:
         for name in ("evil.test", "metadata.test"):
             with pytest.raises(RequestRefused, match="forbidden"):
@@ -261,10 +271,25 @@ async def test_resolver_drops_forbidden_addresses(stack: AsyncExitStack, canary:
     assert canary.connections == 0
 
 
-@pytest.mark.parametrize("host", [
-    "127.0.0.1", "2130706433", "0177.0.0.1", "127.1", "0x7f000001", "::1", "fe80::1%25eth0",
-    "example.org", "1.2.3.4.", "1e3", "localhost", "xn--nxasmq6b", "0", "",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "2130706433",
+        "0177.0.0.1",
+        "127.1",
+        "0x7f000001",
+        "::1",
+        "fe80::1%25eth0",
+        "example.org",
+        "1.2.3.4.",
+        "1e3",
+        "localhost",
+        "xn--nxasmq6b",
+        "0",
+        "",
+    ],
+)
 def test_ip_literal_heuristic_matches_aiohttp(host: str) -> None:
     # aiohttp connects to hosts it considers IP literals without asking the resolver;
     # check_url must inspect exactly those.
@@ -281,8 +306,9 @@ def test_check_url_allows_permitted_literals() -> None:
 # --- size, compression, time -----------------------------------------------------------
 
 
-async def _stream(request: web.Request, total: int, chunk: int = 64 * 1024,
-                  sent: list[int] | None = None) -> web.StreamResponse:
+async def _stream(
+    request: web.Request, total: int, chunk: int = 64 * 1024, sent: list[int] | None = None
+) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/activity+json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
@@ -352,8 +378,10 @@ async def test_gzip_bomb_is_capped_after_decompression(stack: AsyncExitStack) ->
     assert len(bomb) < MiB
 
     async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=bomb, headers={
-            "Content-Encoding": "gzip", "Content-Type": "application/activity+json"})
+        return web.Response(
+            body=bomb,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/activity+json"},
+        )
 
     base = await serve(stack, {"/bomb": handler})
     async with client() as http:
@@ -430,8 +458,7 @@ async def test_signer_called_per_hop_with_hop_url(stack: AsyncExitStack) -> None
     b3 = await serve(stack, {"/{tail:.*}": record}, "127.0.0.3")
     calls: list[tuple[str, str, dict[str, str], bytes | None]] = []
 
-    def signer(method: str, url: str, headers: Mapping[str, str],
-               body: bytes | None) -> dict[str, str]:
+    def signer(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         calls.append((method, url, dict(headers), body))
         return {**headers, "X-Signed-For": url}
 
@@ -443,16 +470,14 @@ async def test_signer_called_per_hop_with_hop_url(stack: AsyncExitStack) -> None
     assert [url for _, url, _, _ in calls] == hops
     assert seen == [(url, url) for url in hops]
     assert all(m == "GET" and body is None for m, _, _, body in calls)
-    assert all(h["Accept"] == "text/plain" and h["User-Agent"].startswith("Buurtplein/")
-               for _, _, h, _ in calls)
+    assert all(h["Accept"] == "text/plain" and h["User-Agent"].startswith("Buurtplein/") for _, _, h, _ in calls)
 
 
 async def test_signer_for_post(stack: AsyncExitStack) -> None:
     base = await serve(stack, {"/inbox": ok})
     calls: list[tuple[str, str, bytes | None]] = []
 
-    def signer(method: str, url: str, headers: Mapping[str, str],
-               body: bytes | None) -> dict[str, str]:
+    def signer(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
         calls.append((method, url, body))
         return {**headers, "Signature": "sig"}
 
@@ -464,8 +489,7 @@ async def test_signer_for_post(stack: AsyncExitStack) -> None:
 
 async def test_credentials_not_replayed_to_other_origin(stack: AsyncExitStack) -> None:
     b3 = await serve(stack, {"/echo": ok}, "127.0.0.3")
-    b2 = await serve(stack, {"/same": redirect_to("/echo"), "/other": redirect_to(f"{b3}/echo"),
-                             "/echo": ok})
+    b2 = await serve(stack, {"/same": redirect_to("/echo"), "/other": redirect_to(f"{b3}/echo"), "/echo": ok})
     headers = {"Authorization": "Bearer t", "Signature": "s", "X-Keep": "k"}
     async with client() as http:
         same = (_json((await http.get(f"{b2}/same", headers)).body))["headers"]

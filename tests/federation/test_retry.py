@@ -44,9 +44,7 @@ def test_no_response_is_retried() -> None:
 
 
 def test_a_request_our_client_refused_is_permanent() -> None:
-    assert classify(None, error="forbidden address for a.example", refused=True) is (
-        Outcome.PERMANENT
-    )
+    assert classify(None, error="forbidden address for a.example", refused=True) is (Outcome.PERMANENT)
 
 
 def test_410_is_gone() -> None:
@@ -125,9 +123,7 @@ def test_retry_after_http_date_in_the_past_is_zero() -> None:
     assert parse_retry_after("Fri, 14 Mar 2025 11:00:00 GMT", NOW) == timedelta(0)
 
 
-@pytest.mark.parametrize(
-    "value", [None, "", "   ", "soon", "1.5", "12abc", "٣", "Fri, 99 Foo 2025 25:61:00 GMT"]
-)
+@pytest.mark.parametrize("value", [None, "", "   ", "soon", "1.5", "12abc", "٣", "Fri, 99 Foo 2025 25:61:00 GMT"])
 def test_retry_after_garbage_is_none(value: str | None) -> None:
     assert parse_retry_after(value, NOW) is None
 
@@ -137,8 +133,20 @@ def test_retry_after_garbage_is_none(value: str | None) -> None:
 
 def test_schedule_is_the_documented_one() -> None:
     assert [int(step.total_seconds()) for step in SCHEDULE] == [
-        30, 60, 120, 300, 900, 1800, 3600, 7200, 14400, 28800,
-        43200, 43200, 43200, 43200,
+        30,
+        60,
+        120,
+        300,
+        900,
+        1800,
+        3600,
+        7200,
+        14400,
+        28800,
+        43200,
+        43200,
+        43200,
+        43200,
     ]
     assert MAX_ATTEMPTS == 15
 
@@ -232,7 +240,6 @@ def test_attempts_start_at_one() -> None:
 
 
 def test_naive_now_is_utc() -> None:
-    when = next_attempt(1, NOW.replace(tzinfo=None), retry_after=timedelta(minutes=1),
-                        rng=random.Random(0))
+    when = next_attempt(1, NOW.replace(tzinfo=None), retry_after=timedelta(minutes=1), rng=random.Random(0))
     assert when == NOW + timedelta(minutes=1)
     assert when is not None and when.tzinfo is UTC

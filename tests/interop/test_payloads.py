@@ -185,11 +185,7 @@ def test_actors_expose_keys_and_inboxes() -> None:
         pytest.skip(ABSENT)
     actors = [
         a
-        for a in (
-            parse_object(json.loads(p.read_text(encoding="utf-8")))
-            for p in FILES
-            if "/objects/" in p.as_posix()
-        )
+        for a in (parse_object(json.loads(p.read_text(encoding="utf-8"))) for p in FILES if "/objects/" in p.as_posix())
         if isinstance(a, Actor)
     ]
     assert len(actors) >= 20

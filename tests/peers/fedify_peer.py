@@ -161,8 +161,7 @@ class FedifyPeer:
         except (TimeoutError, FedifyPeerError) as exc:
             await self.stop()
             raise FedifyPeerError(
-                f"Fedify peer did not become ready within {self.start_timeout}s: {exc!r}\n"
-                f"stderr:\n{self.stderr_tail()}"
+                f"Fedify peer did not become ready within {self.start_timeout}s: {exc!r}\nstderr:\n{self.stderr_tail()}"
             ) from exc
         self._origin = line.removeprefix("READY ").strip()
         self.port = int(self._origin.rsplit(":", 1)[1])
@@ -236,8 +235,7 @@ class FedifyPeer:
             text = await resp.text()
             if resp.status != 200:
                 raise FedifyPeerError(
-                    f"{method} /_control/{path} -> {resp.status}: {text}\n"
-                    f"peer stderr:\n{self.stderr_tail()}"
+                    f"{method} /_control/{path} -> {resp.status}: {text}\npeer stderr:\n{self.stderr_tail()}"
                 )
             return await resp.json(content_type=None)
 
@@ -255,9 +253,7 @@ class FedifyPeer:
         result: JsonDict = await self._call("POST", "unfollow", {"target": target})
         return result
 
-    async def post_note(
-        self, content: str, *, in_reply_to: str | None = None, to: list[str] | None = None
-    ) -> str:
+    async def post_note(self, content: str, *, in_reply_to: str | None = None, to: list[str] | None = None) -> str:
         """Create a public Note, deliver Create to all followers (and ``to`` actors).
 
         Returns the note's id (dereferenceable on the peer)."""

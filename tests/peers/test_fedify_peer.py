@@ -28,9 +28,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def get_json(
-    session: aiohttp.ClientSession, url: str, accept: str = AP_ACCEPT
-) -> tuple[int, str, Any]:
+async def get_json(session: aiohttp.ClientSession, url: str, accept: str = AP_ACCEPT) -> tuple[int, str, Any]:
     async with session.get(url, headers={"Accept": accept}) as resp:
         body = await resp.json(content_type=None) if resp.status == 200 else await resp.text()
         return resp.status, resp.headers.get("Content-Type", ""), body
@@ -47,14 +45,10 @@ async def test_peer_serves_webfinger_and_actor(http: aiohttp.ClientSession) -> N
         assert "json" in ctype
         assert jrd["subject"] == f"acct:peer@127.0.0.5:{peer.port}"
         self_links = [link for link in jrd["links"] if link.get("rel") == "self"]
-        assert self_links == [
-            {"rel": "self", "href": peer.actor_url, "type": "application/activity+json"}
-        ]
+        assert self_links == [{"rel": "self", "href": peer.actor_url, "type": "application/activity+json"}]
 
         # Unknown account -> 404.
-        async with http.get(
-            f"{peer.origin}/.well-known/webfinger?resource=acct:nobody@{peer.authority}"
-        ) as resp:
+        async with http.get(f"{peer.origin}/.well-known/webfinger?resource=acct:nobody@{peer.authority}") as resp:
             assert resp.status == 404
 
         status, ctype, actor = await get_json(http, peer.actor_url)

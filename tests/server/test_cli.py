@@ -19,8 +19,13 @@ BIN = Path(sys.executable).parent / "buurtplein"
 
 def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN), *args], env={**os.environ, **env}, input=stdin, capture_output=True,
-        text=True, timeout=60, check=False,
+        [str(BIN), *args],
+        env={**os.environ, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -41,7 +46,10 @@ def test_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     port = free_port("127.0.0.1")
-    env = {"DATABASE_URL": f"postgresql://nobody@127.0.0.1:{port}/x", "BUURTPLEIN_DATA_DIR": str(tmp_path)}
+    env = {
+        "DATABASE_URL": f"postgresql://nobody@127.0.0.1:{port}/x",
+        "BUURTPLEIN_DATA_DIR": str(tmp_path),
+    }
     result = run_cli("migrate", env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -52,8 +60,11 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_migrate_create_and_check(fresh_database: str, tmp_path: Path) -> None:
-    env = {"DATABASE_URL": fresh_database, "BUURTPLEIN_DATA_DIR": str(tmp_path),
-           "BUURTPLEIN_DOMAIN": "buurt.example"}
+    env = {
+        "DATABASE_URL": fresh_database,
+        "BUURTPLEIN_DATA_DIR": str(tmp_path),
+        "BUURTPLEIN_DOMAIN": "buurt.example",
+    }
     before = run_cli("check", env=env)
     assert before.returncode == 1 and "pending" in before.stdout
     assert run_cli("migrate", env=env).returncode == 0
@@ -62,7 +73,14 @@ def test_migrate_create_and_check(fresh_database: str, tmp_path: Path) -> None:
     assert "http://buurt.example/actors/oosterpark" in made.stdout
     again = run_cli("create-neighbourhood", "oosterpark", env=env)
     assert again.returncode == 1 and "taken" in again.stderr
-    user = run_cli("create-user", "anna", "--admin", "--password-stdin", env=env, stdin="correct horse battery\n")
+    user = run_cli(
+        "create-user",
+        "anna",
+        "--admin",
+        "--password-stdin",
+        env=env,
+        stdin="correct horse battery\n",
+    )
     assert user.returncode == 0, user.stderr
     assert "administrator" in user.stdout
     bad = run_cli("create-user", "Not Valid!", "--password-stdin", env=env, stdin="correct horse battery\n")
@@ -77,19 +95,36 @@ def test_serve_refuses_an_occupied_port(fresh_database: str, tmp_path: Path) -> 
         busy.bind(("127.0.0.2", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_cli("serve", "--host", "127.0.0.2", "--port", str(port),
-                         env={"DATABASE_URL": fresh_database, "BUURTPLEIN_DATA_DIR": str(tmp_path)})
+        result = run_cli(
+            "serve",
+            "--host",
+            "127.0.0.2",
+            "--port",
+            str(port),
+            env={"DATABASE_URL": fresh_database, "BUURTPLEIN_DATA_DIR": str(tmp_path)},
+        )
     assert result.returncode == 1
     assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
 
 
 async def test_serve_becomes_ready_and_stops_on_sigterm(fresh_database: str, tmp_path: Path) -> None:
     port = free_port("127.0.0.2")
-    env = {**os.environ, "DATABASE_URL": fresh_database, "BUURTPLEIN_DATA_DIR": str(tmp_path),
-           "BUURTPLEIN_DOMAIN": f"127.0.0.2:{port}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_database,
+        "BUURTPLEIN_DATA_DIR": str(tmp_path),
+        "BUURTPLEIN_DOMAIN": f"127.0.0.2:{port}",
+    }
     proc = await asyncio.create_subprocess_exec(
-        str(BIN), "serve", "--host", "127.0.0.2", "--port", str(port), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        str(BIN),
+        "serve",
+        "--host",
+        "127.0.0.2",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         status = 0

@@ -21,15 +21,20 @@ def test_environment_overrides_toml(tmp_path: Path) -> None:
     config = tmp_path / "buurtplein.toml"
     config.write_text('domain = "buurt.example"\nlisten_port = 9000\n')
     settings = load_settings(
-        {"BUURTPLEIN_CONFIG": str(config), "BUURTPLEIN_LISTEN_PORT": "9100",
-         "DATABASE_URL": "postgresql://u@db/x",
-         "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31, 10.1.0.0/16"}
+        {
+            "BUURTPLEIN_CONFIG": str(config),
+            "BUURTPLEIN_LISTEN_PORT": "9100",
+            "DATABASE_URL": "postgresql://u@db/x",
+            "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31, 10.1.0.0/16",
+        }
     )
     assert settings.domain == "buurt.example"
     assert settings.listen_port == 9100
     assert settings.database_url == "postgresql://u@db/x"
     assert settings.allowed_private_networks == (
-        ipaddress.ip_network("127.0.0.2/31"), ipaddress.ip_network("10.1.0.0/16"))
+        ipaddress.ip_network("127.0.0.2/31"),
+        ipaddress.ip_network("10.1.0.0/16"),
+    )
     assert settings.base_url == "http://buurt.example"
 
 

@@ -29,13 +29,24 @@ async def processed(inst: Instance, n: int) -> bool:
 
 
 def note(peer: ScriptedPeer, author: PeerActor, content: str) -> dict[str, Any]:
-    return {"id": f"{peer.base}/notes/{peer.activity_id().rsplit('/', 1)[1]}", "type": "Note",
-            "attributedTo": author.ap_id, "content": content, "to": [PUBLIC]}
+    return {
+        "id": f"{peer.base}/notes/{peer.activity_id().rsplit('/', 1)[1]}",
+        "type": "Note",
+        "attributedTo": author.ap_id,
+        "content": content,
+        "to": [PUBLIC],
+    }
 
 
 def create(peer: ScriptedPeer, actor: PeerActor, obj: dict[str, Any]) -> dict[str, Any]:
-    return {"@context": AS, "id": peer.activity_id(), "type": "Create", "actor": actor.ap_id,
-            "object": obj, "to": [PUBLIC]}
+    return {
+        "@context": AS,
+        "id": peer.activity_id(),
+        "type": "Create",
+        "actor": actor.ap_id,
+        "object": obj,
+        "to": [PUBLIC],
+    }
 
 
 async def test_update_and_delete_by_someone_else_change_nothing(instance: Instance) -> None:
@@ -45,14 +56,31 @@ async def test_update_and_delete_by_someone_else_change_nothing(instance: Instan
         await send(instance, peer, alice, create(peer, alice, post))
         await wait_for(lambda: processed(instance, 1))
         forged = dict(post, content="van mallory", attributedTo=alice.ap_id)
-        update = orjson.dumps({"@context": AS, "id": peer.activity_id(), "type": "Update",
-                               "actor": mallory.ap_id, "object": forged})
+        update = orjson.dumps(
+            {
+                "@context": AS,
+                "id": peer.activity_id(),
+                "type": "Update",
+                "actor": mallory.ap_id,
+                "object": forged,
+            }
+        )
         headers = peer.signed_headers(mallory, instance.url("/inbox"), update)
         async with instance.session.post(instance.url("/inbox"), data=update, headers=headers) as resp:
             assert resp.status == 403  # refused at the door: the embedded object is alice's
         # A Delete names only an id: accepted, then refused by the handler (not the owner).
-        await send(instance, peer, mallory, {"@context": AS, "id": peer.activity_id(), "type": "Delete",
-                                             "actor": mallory.ap_id, "object": post["id"]})
+        await send(
+            instance,
+            peer,
+            mallory,
+            {
+                "@context": AS,
+                "id": peer.activity_id(),
+                "type": "Delete",
+                "actor": mallory.ap_id,
+                "object": post["id"],
+            },
+        )
         await wait_for(lambda: processed(instance, 2))
         assert (await inbox_store.count_by_state(instance.pool)) == {"done": 1, "ignored": 1}
         row = await object_store.object_by_ap_id(instance.pool, post["id"])
@@ -63,8 +91,18 @@ async def test_delete_that_arrives_before_its_create_wins(instance: Instance) ->
     async with scripted_peer() as peer:
         alice = peer.make_actor("alice")
         post = note(peer, alice, "te laat")
-        await send(instance, peer, alice, {"@context": AS, "id": peer.activity_id(), "type": "Delete",
-                                           "actor": alice.ap_id, "object": post["id"]})
+        await send(
+            instance,
+            peer,
+            alice,
+            {
+                "@context": AS,
+                "id": peer.activity_id(),
+                "type": "Delete",
+                "actor": alice.ap_id,
+                "object": post["id"],
+            },
+        )
         await wait_for(lambda: processed(instance, 1))
         await send(instance, peer, alice, create(peer, alice, post))
         await wait_for(lambda: processed(instance, 2))
@@ -72,15 +110,23 @@ async def test_delete_that_arrives_before_its_create_wins(instance: Instance) ->
         assert row is not None and row.deleted_at is not None and row.content == ""
 
 
-async def test_announce_with_a_forged_embedded_object_stores_the_original(instance: Instance) -> None:
+async def test_announce_with_a_forged_embedded_object_stores_the_original(
+    instance: Instance,
+) -> None:
     async with scripted_peer() as origin, scripted_peer("127.0.0.4") as relay:
         author = origin.make_actor("author")
         original = note(origin, author, "het echte bericht")
         origin.serve("/notes/" + original["id"].rsplit("/", 1)[1], original)
         booster = relay.make_actor("booster")
         forged = dict(original, content="VERVALST")
-        announce = {"@context": AS, "id": relay.activity_id(), "type": "Announce",
-                    "actor": booster.ap_id, "object": forged, "to": [PUBLIC]}
+        announce = {
+            "@context": AS,
+            "id": relay.activity_id(),
+            "type": "Announce",
+            "actor": booster.ap_id,
+            "object": forged,
+            "to": [PUBLIC],
+        }
         await send(instance, relay, booster, announce)
         await wait_for(lambda: processed(instance, 1))
         row = await object_store.object_by_ap_id(instance.pool, original["id"])
@@ -91,10 +137,19 @@ async def test_announce_with_a_forged_embedded_object_stores_the_original(instan
 async def test_announce_of_an_object_that_cannot_be_fetched_is_dropped(instance: Instance) -> None:
     async with scripted_peer() as peer:
         booster = peer.make_actor("booster")
-        announce = {"@context": AS, "id": peer.activity_id(), "type": "Announce", "actor": booster.ap_id,
-                    "object": {"id": f"{peer.base}/notes/missing", "type": "Note",
-                               "attributedTo": booster.ap_id, "content": "niet te halen"},
-                    "to": [PUBLIC]}
+        announce = {
+            "@context": AS,
+            "id": peer.activity_id(),
+            "type": "Announce",
+            "actor": booster.ap_id,
+            "object": {
+                "id": f"{peer.base}/notes/missing",
+                "type": "Note",
+                "attributedTo": booster.ap_id,
+                "content": "niet te halen",
+            },
+            "to": [PUBLIC],
+        }
         await send(instance, peer, booster, announce)
         await wait_for(lambda: processed(instance, 1))
         assert await object_store.object_by_ap_id(instance.pool, f"{peer.base}/notes/missing") is None
@@ -103,14 +158,26 @@ async def test_announce_of_an_object_that_cannot_be_fetched_is_dropped(instance:
 async def test_unknown_activity_types_are_accepted_ignored_and_counted(instance: Instance) -> None:
     async with scripted_peer() as peer:
         alice = peer.make_actor("alice")
-        await send(instance, peer, alice, {"@context": AS, "id": peer.activity_id(), "type": "Dislike",
-                                           "actor": alice.ap_id, "object": f"{peer.base}/x"})
+        await send(
+            instance,
+            peer,
+            alice,
+            {
+                "@context": AS,
+                "id": peer.activity_id(),
+                "type": "Dislike",
+                "actor": alice.ap_id,
+                "object": f"{peer.base}/x",
+            },
+        )
         await wait_for(lambda: processed(instance, 1))
         assert await inbox_store.count_by_state(instance.pool) == {"ignored": 1}
         assert instance.app[METRICS].handled[("Dislike", "ignored")] == 1
 
 
-async def test_create_of_an_object_attributed_to_another_actor_is_refused(instance: Instance) -> None:
+async def test_create_of_an_object_attributed_to_another_actor_is_refused(
+    instance: Instance,
+) -> None:
     async with scripted_peer() as peer:
         alice, mallory = peer.make_actor("alice"), peer.make_actor("mallory")
         body = orjson.dumps(create(peer, mallory, note(peer, alice, "niet van mallory")))

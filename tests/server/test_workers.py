@@ -15,10 +15,10 @@ from federation.actors import RemoteActor
 from server.appkeys import REMOTE
 from server.domain import posts
 from server.domain.actors import create_local_actor
+from server.remote import RemoteActors
 from server.storage import actors as actor_store
 from server.storage import deliveries as delivery_store
 from server.storage import follows as follow_store
-from server.remote import RemoteActors
 from server.storage.actors import ActorRow
 from server.storage.pool import Pool
 from tests.harness import Instance, federating, free_port, wait_for
@@ -47,16 +47,30 @@ async def sink(address: str, behaviour: Any) -> AsyncIterator[tuple[str, list[fl
         await runner.cleanup()
 
 
-async def add_follower(
-    remote: RemoteActors, pool: Pool, followed: ActorRow, base: str, name: str
-) -> ActorRow:
+async def add_follower(remote: RemoteActors, pool: Pool, followed: ActorRow, base: str, name: str) -> ActorRow:
     """A remote follower with its own inbox at `base` (no shared inbox), stored directly."""
     ap_id = f"{base}/users/{name}"
     actor = RemoteActor(
-        ap_id=ap_id, kind="Person", username=name, domain=base.split("//")[1], name=name,
-        summary="", url=None, inbox=f"{ap_id}/inbox", outbox=None, shared_inbox=None,
-        followers=None, following=None, featured=None, icon=None, image=None,
-        manually_approves=False, discoverable=True, also_known_as=(), moved_to=None, keys=(),
+        ap_id=ap_id,
+        kind="Person",
+        username=name,
+        domain=base.split("//")[1],
+        name=name,
+        summary="",
+        url=None,
+        inbox=f"{ap_id}/inbox",
+        outbox=None,
+        shared_inbox=None,
+        followers=None,
+        following=None,
+        featured=None,
+        icon=None,
+        image=None,
+        manually_approves=False,
+        discoverable=True,
+        also_known_as=(),
+        moved_to=None,
+        keys=(),
         document={"id": ap_id},
     )
     row = await remote.store(actor)
@@ -144,7 +158,10 @@ async def test_slow_host_does_not_delay_the_others(instance: Instance) -> None:
         return web.Response(status=202)
 
     buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="buurt")
-    async with sink("127.0.0.4", slow) as (slow_base, _), sink("127.0.0.3", accepted) as (fast, hits):
+    async with (
+        sink("127.0.0.4", slow) as (slow_base, _),
+        sink("127.0.0.3", accepted) as (fast, hits),
+    ):
         for i in range(12):  # more than the per-host concurrency cap
             await add_follower(instance.app[REMOTE], instance.pool, buurt, slow_base, f"slow{i}")
         await add_follower(instance.app[REMOTE], instance.pool, buurt, fast, "ann")

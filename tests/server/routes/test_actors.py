@@ -23,15 +23,11 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 async def fetch(instance: Instance, path: str, accept: str) -> tuple[int, dict[str, str], Any]:
     async with instance.session.get(instance.url(path), headers={"Accept": accept}) as resp:
-        body: Any = (
-            await resp.json(content_type=None) if "json" in resp.content_type else await resp.text()
-        )
+        body: Any = await resp.json(content_type=None) if "json" in resp.content_type else await resp.text()
         return resp.status, dict(resp.headers), body
 
 
-def assert_actor_document(
-    doc: dict[str, Any], actor: actor_store.ActorRow, instance: Instance, kind: str
-) -> None:
+def assert_actor_document(doc: dict[str, Any], actor: actor_store.ActorRow, instance: Instance, kind: str) -> None:
     base = instance.base_url
     assert doc["id"] == actor.ap_id
     assert doc["type"] == kind
@@ -55,23 +51,17 @@ def assert_actor_document(
     assert isinstance(decoded, ed25519.Ed25519PublicKey)
 
 
-async def assert_keys_match_database(
-    instance: Instance, actor_id: int, doc: dict[str, Any]
-) -> None:
+async def assert_keys_match_database(instance: Instance, actor_id: int, doc: dict[str, Any]) -> None:
     rows = {k.algorithm: k for k in await actor_store.keys_of_actor(instance.pool, actor_id)}
     assert doc["publicKey"]["publicKeyPem"].strip() == rows["rsa"].public_pem.strip()
     stored = keys.load_public_key(rows["ed25519"].public_pem)
     assert isinstance(stored, ed25519.Ed25519PublicKey)
-    assert doc["assertionMethod"][0]["publicKeyMultibase"] == keys.ed25519_public_to_multibase(
-        stored
-    )
+    assert doc["assertionMethod"][0]["publicKeyMultibase"] == keys.ed25519_public_to_multibase(stored)
 
 
 @pytest.mark.parametrize("accept", AS2_TYPES)
 @pytest.mark.parametrize("kind", ["Group", "Person", "Organization"])
-async def test_local_actor_document_for_both_as2_media_types(
-    instance: Instance, kind: str, accept: str
-) -> None:
+async def test_local_actor_document_for_both_as2_media_types(instance: Instance, kind: str, accept: str) -> None:
     actor = await create_local_actor(
         instance.pool, instance.settings, kind=kind, username="oosterpark", name="Oosterpark"
     )
@@ -89,9 +79,7 @@ async def test_local_actor_document_for_both_as2_media_types(
 
 
 @pytest.mark.parametrize("accept", AS2_TYPES)
-async def test_instance_actor_is_an_application_that_is_not_indexable(
-    instance: Instance, accept: str
-) -> None:
+async def test_instance_actor_is_an_application_that_is_not_indexable(instance: Instance, accept: str) -> None:
     status, headers, doc = await fetch(instance, "/actor", accept)
     assert status == 200, doc
     assert "Accept" in headers["Vary"]
@@ -107,9 +95,7 @@ async def test_instance_actor_is_an_application_that_is_not_indexable(
 async def test_actor_names_are_case_insensitive_and_profile_urls_serve_as2(
     instance: Instance,
 ) -> None:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Group", username="oosterpark"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     for path in ("/actors/OosterPark", "/@oosterpark"):
         status, _, doc = await fetch(instance, path, AS2_TYPES[0])
         assert status == 200
@@ -163,9 +149,7 @@ async def test_browsers_get_an_accessible_profile_page(instance: Instance) -> No
         assert "Buurt <Oost>" in parser.text["title"]
         assert parser.text["h1"] == "Buurt <Oost>"
         assert parser.text["p"].startswith("Welkom!") or "Welkom!" in page
-        assert parser.alternates == [
-            {"rel": "alternate", "type": "application/activity+json", "href": actor.ap_id}
-        ]
+        assert parser.alternates == [{"rel": "alternate", "type": "application/activity+json", "href": actor.ap_id}]
         assert "script" not in parser.tags and "img" not in parser.tags
         assert "alert(1)" not in page
 
@@ -176,8 +160,7 @@ async def test_summary_is_sanitised_in_the_document(instance: Instance) -> None:
         instance.settings,
         kind="Person",
         username="bea",
-        summary='<p onclick="x()">Hoi <a href="https://e.example/">link</a></p>'
-        "<script>alert(1)</script>",
+        summary='<p onclick="x()">Hoi <a href="https://e.example/">link</a></p><script>alert(1)</script>',
     )
     _, _, doc = await fetch(instance, "/actors/bea", AS2_TYPES[0])
     assert "script" not in doc["summary"] and "onclick" not in doc["summary"]
@@ -186,9 +169,7 @@ async def test_summary_is_sanitised_in_the_document(instance: Instance) -> None:
 
 
 async def test_icon_image_aliases_and_move_are_published(instance: Instance) -> None:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Person", username="bea"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bea")
     await instance.pool.execute(
         """UPDATE actors SET icon_url = 'http://127.0.0.2/a.png', image_url = 'http://127.0.0.2/b.png',
            also_known_as = '{http://old.example/users/bea}', moved_to = 'http://new.example/users/bea'
@@ -217,9 +198,7 @@ async def test_unknown_actor_is_an_html_404_for_browsers(instance: Instance) -> 
 
 
 async def test_gone_actor_is_410_with_a_tombstone(instance: Instance) -> None:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Person", username="weg"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username="weg")
     await instance.pool.execute("UPDATE actors SET gone_at = now() WHERE id = $1", actor.id)
     status, headers, doc = await fetch(instance, "/actors/weg", AS2_TYPES[1])
     assert status == 410

@@ -30,9 +30,7 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 @pytest.fixture
-async def secure(
-    database_server: str, template_database: str, tmp_path: Path
-) -> AsyncIterator[Instance]:
+async def secure(database_server: str, template_database: str, tmp_path: Path) -> AsyncIterator[Instance]:
     async with running_instance(
         database_server, template_database, PEER_ADDRESSES[0], tmp_path, authorized_fetch=True
     ) as inst:
@@ -67,9 +65,7 @@ async def register_remote(instance: Instance, rsa_key: PrivateKey, ed_key: Priva
 
 
 async def setup_content(instance: Instance) -> str:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Group", username="oosterpark"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     ap_id = Urls(instance.settings).object("hallo")
     await object_store.insert_object(
         instance.pool,
@@ -163,12 +159,7 @@ async def test_bad_signature_is_401(
     await register_remote(secure, *remote_keys)
     rsa_key, ed_key = remote_keys
     key, key_id = (rsa_key, RSA_KEY_ID) if scheme == "cavage" else (ed_key, ED_KEY_ID)
-    assert (
-        await signed_get(
-            secure, "/objects/hallo", key, key_id, scheme, signed_path="/actors/oosterpark"
-        )
-        == 401
-    )
+    assert await signed_get(secure, "/objects/hallo", key, key_id, scheme, signed_path="/actors/oosterpark") == 401
     # signed with a key that is not the one registered under that id
     assert await signed_get(secure, "/objects/hallo", keys.generate_rsa_key(), RSA_KEY_ID) == 401
 

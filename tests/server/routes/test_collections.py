@@ -22,9 +22,7 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 @pytest.fixture
-async def small_pages(
-    database_server: str, template_database: str, tmp_path: Path
-) -> AsyncIterator[Instance]:
+async def small_pages(database_server: str, template_database: str, tmp_path: Path) -> AsyncIterator[Instance]:
     """An instance whose collection pages hold 2 items."""
     async with running_instance(
         database_server,
@@ -90,9 +88,7 @@ async def remote_actor(instance: Instance, name: str) -> ActorRow:
 
 
 async def test_outbox_holds_public_objects_only(instance: Instance) -> None:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Group", username="oosterpark"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     public = await add_object(instance, actor, "pub", "public")
     await add_object(instance, actor, "unl", "unlisted")
     await add_object(instance, actor, "fol", "followers")
@@ -121,9 +117,7 @@ async def test_outbox_holds_public_objects_only(instance: Instance) -> None:
 
 async def test_outbox_pages_have_stable_keyset_cursors(small_pages: Instance) -> None:
     instance = small_pages
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Person", username="bea"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bea")
     ids = [await add_object(instance, actor, f"n{i}", "public") for i in range(5)]
     newest_first = list(reversed(ids))
 
@@ -162,14 +156,10 @@ async def test_outbox_pages_have_stable_keyset_cursors(small_pages: Instance) ->
 
 async def test_followers_and_following_list_accepted_actor_ids(small_pages: Instance) -> None:
     instance = small_pages
-    group = await create_local_actor(
-        instance.pool, instance.settings, kind="Group", username="oosterpark"
-    )
+    group = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     remotes = [await remote_actor(instance, f"r{i}") for i in range(3)]
     for i, remote in enumerate(remotes):
-        await follow_store.upsert_follow(
-            instance.pool, f"{remote.ap_id}/follow", remote.id, group.id, "accepted"
-        )
+        await follow_store.upsert_follow(instance.pool, f"{remote.ap_id}/follow", remote.id, group.id, "accepted")
         await follow_store.upsert_follow(
             instance.pool,
             f"{group.ap_id}/follow/{i}",
@@ -178,9 +168,7 @@ async def test_followers_and_following_list_accepted_actor_ids(small_pages: Inst
             "accepted" if i < 2 else "pending",
         )
     pending = await remote_actor(instance, "wachtend")
-    await follow_store.upsert_follow(
-        instance.pool, f"{pending.ap_id}/follow", pending.id, group.id, "pending"
-    )
+    await follow_store.upsert_follow(instance.pool, f"{pending.ap_id}/follow", pending.id, group.id, "pending")
 
     _, followers = await get(instance, "/actors/oosterpark/followers")
     assert followers["totalItems"] == 3
@@ -201,9 +189,7 @@ async def test_followers_and_following_list_accepted_actor_ids(small_pages: Inst
 
 
 async def test_featured_is_an_empty_ordered_collection(instance: Instance) -> None:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Group", username="oosterpark"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     status, featured = await get(instance, "/actors/oosterpark/featured")
     assert status == 200
     assert featured == {

@@ -3,9 +3,9 @@ behind; every SSRF attempt leaves the canary on 127.0.0.1 untouched."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hmac
-import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,10 +21,18 @@ from tests.scripted_peer import AS, PeerActor, ScriptedPeer, scripted_peer
 def note_create(peer: ScriptedPeer, actor: PeerActor, **changes: Any) -> dict[str, Any]:
     note_id = f"{peer.base}/notes/{peer.activity_id().rsplit('/', 1)[1]}"
     activity = {
-        "@context": AS, "id": peer.activity_id(), "type": "Create", "actor": actor.ap_id,
+        "@context": AS,
+        "id": peer.activity_id(),
+        "type": "Create",
+        "actor": actor.ap_id,
         "to": [f"{AS}#Public"],
-        "object": {"id": note_id, "type": "Note", "attributedTo": actor.ap_id, "content": "hallo",
-                   "to": [f"{AS}#Public"]},
+        "object": {
+            "id": note_id,
+            "type": "Note",
+            "attributedTo": actor.ap_id,
+            "content": "hallo",
+            "to": [f"{AS}#Public"],
+        },
     }
     activity.update(changes)
     return activity
@@ -94,8 +102,15 @@ async def test_digest_not_covered_by_the_signature_is_refused(instance: Instance
         actor = peer.make_actor("alice")
         body = orjson.dumps(note_create(peer, actor))
         # sign as for a GET (no digest in the signed headers), then add a Digest header
-        headers = sign_request("GET", instance.url("/inbox"), {}, None, key_id=actor.key_id,
-                               private_key=actor.private_key, now=datetime.now(UTC))
+        headers = sign_request(
+            "GET",
+            instance.url("/inbox"),
+            {},
+            None,
+            key_id=actor.key_id,
+            private_key=actor.private_key,
+            now=datetime.now(UTC),
+        )
         headers["Digest"] = "SHA-256=" + base64.b64encode(__import__("hashlib").sha256(body).digest()).decode()
         headers["Content-Type"] = "application/activity+json"
         assert await post(instance, "/inbox", body, headers) == 401
@@ -128,9 +143,14 @@ async def test_key_whose_owner_does_not_list_it_is_refused(instance: Instance) -
         # a key document that claims alice as owner, but alice's actor does not list it
         from activitypub import keys
 
-        peer.serve("/keys/alice", {"id": actor.key_id.replace("/users/alice#main-key", "/keys/alice"),
-                                   "owner": actor.ap_id,
-                                   "publicKeyPem": keys.public_key_to_pem(actor.private_key.public_key())})
+        peer.serve(
+            "/keys/alice",
+            {
+                "id": actor.key_id.replace("/users/alice#main-key", "/keys/alice"),
+                "owner": actor.ap_id,
+                "publicKeyPem": keys.public_key_to_pem(actor.private_key.public_key()),
+            },
+        )
         actor.key_id = f"{peer.base}/keys/alice"
         body = orjson.dumps(note_create(peer, actor))
         assert await post(instance, "/inbox", body, peer.signed_headers(actor, instance.url("/inbox"), body)) == 401
@@ -170,8 +190,13 @@ async def test_blocked_domain_gets_202_and_is_dropped(instance: Instance) -> Non
 async def test_unknown_actor_deleting_itself_costs_no_fetch(instance: Instance) -> None:
     async with scripted_peer() as peer:
         actor = peer.make_actor("alice")
-        delete = {"@context": AS, "id": peer.activity_id(), "type": "Delete", "actor": actor.ap_id,
-                  "object": actor.ap_id}
+        delete = {
+            "@context": AS,
+            "id": peer.activity_id(),
+            "type": "Delete",
+            "actor": actor.ap_id,
+            "object": actor.ap_id,
+        }
         body = orjson.dumps(delete)
         assert await post(instance, "/inbox", body, peer.signed_headers(actor, instance.url("/inbox"), body)) == 202
         assert peer.requests == []
@@ -186,10 +211,15 @@ async def test_hmac_signature_keyed_with_the_public_key_is_refused(instance: Ins
         body = orjson.dumps(note_create(peer, actor))
         headers = peer.signed_headers(actor, instance.url("/inbox"), body)
         pem = keys.public_key_to_pem(actor.private_key.public_key()).encode()
-        signed = f"(request-target): post /inbox\nhost: {headers['Host']}\ndate: {headers['Date']}\ndigest: {headers['Digest']}"
+        signed = (
+            f"(request-target): post /inbox\nhost: {headers['Host']}\n"
+            f"date: {headers['Date']}\ndigest: {headers['Digest']}"
+        )
         mac = base64.b64encode(hmac.new(pem, signed.encode(), "sha256").digest()).decode()
-        headers["Signature"] = (f'keyId="{actor.key_id}",algorithm="hmac-sha256",'
-                                f'headers="(request-target) host date digest",signature="{mac}"')
+        headers["Signature"] = (
+            f'keyId="{actor.key_id}",algorithm="hmac-sha256",'
+            f'headers="(request-target) host date digest",signature="{mac}"'
+        )
         assert await post(instance, "/inbox", body, headers) == 401
         assert await stored(instance) == 0
 
@@ -206,8 +236,11 @@ async def test_oversized_and_deeply_nested_bodies_are_refused(instance: Instance
             for _ in range(40):
                 yield b" " * 10_000
 
-        async with instance.session.post(instance.url("/inbox"), data=chunks(),
-                                         headers={"Content-Type": "application/activity+json"}) as resp:
+        async with instance.session.post(
+            instance.url("/inbox"),
+            data=chunks(),
+            headers={"Content-Type": "application/activity+json"},
+        ) as resp:
             assert resp.status == 413  # chunked, no Content-Length: capped while reading
         deep: Any = "x"
         for _ in range(40):
@@ -237,8 +270,12 @@ async def test_wrong_content_type_is_refused(instance: Instance) -> None:
 async def test_key_fetch_redirecting_to_loopback_never_connects(instance: Instance, canary: Canary) -> None:
     async with scripted_peer() as peer:
         actor = peer.make_actor("alice")
-        peer.serve("/users/alice", b"", status=302,
-                   headers={"Location": f"http://127.0.0.1:{canary.port}/users/alice"})
+        peer.serve(
+            "/users/alice",
+            b"",
+            status=302,
+            headers={"Location": f"http://127.0.0.1:{canary.port}/users/alice"},
+        )
         body = orjson.dumps(note_create(peer, actor))
         assert await post(instance, "/inbox", body, peer.signed_headers(actor, instance.url("/inbox"), body)) == 401
         assert canary.connections == 0
@@ -276,6 +313,14 @@ async def test_forged_key_is_refetched_at_most_once_per_interval(instance: Insta
         impostor = PeerActor(actor.ap_id, actor.key_id, keys.generate_rsa_key(), actor.document)
         for _ in range(5):
             body = orjson.dumps(note_create(peer, actor))
-            assert await post(instance, "/inbox", body, peer.signed_headers(impostor, instance.url("/inbox"), body)) == 401
+            assert (
+                await post(
+                    instance,
+                    "/inbox",
+                    body,
+                    peer.signed_headers(impostor, instance.url("/inbox"), body),
+                )
+                == 401
+            )
         assert peer.gets("/users/alice") == 1  # the first fetch only; the key is young
         assert await stored(instance) == 1

@@ -53,9 +53,7 @@ async def test_unknown_version_is_404(instance: Instance) -> None:
 
 
 async def test_counts_follow_the_database(instance: Instance) -> None:
-    bea = await create_account(
-        instance.pool, instance.settings, username="bea", password="lang-genoeg-1"
-    )
+    bea = await create_account(instance.pool, instance.settings, username="bea", password="lang-genoeg-1")
     await create_account(instance.pool, instance.settings, username="cor", password="lang-genoeg-2")
     group = await create_local_actor(
         instance.pool, instance.settings, kind="Group", username="oosterpark", name="Oosterpark"
@@ -77,27 +75,21 @@ async def test_counts_follow_the_database(instance: Instance) -> None:
         if deleted:
             await object_store.tombstone_object(instance.pool, ap_id, bea.ap_id, bea.id)
     # an old, silent resident counts in the total but not as active
-    await instance.pool.execute(
-        "UPDATE actors SET created_at = now() - interval '1 year' WHERE username = 'cor'"
-    )
+    await instance.pool.execute("UPDATE actors SET created_at = now() - interval '1 year' WHERE username = 'cor'")
 
     _, _, doc = await get(instance, "/nodeinfo/2.1")
     assert doc["usage"]["users"] == {"total": 2, "activeMonth": 1, "activeHalfyear": 1}
     assert doc["usage"]["localPosts"] == 2
     assert doc["metadata"]["neighbourhoods"] == [{"name": "Oosterpark", "url": group.url}]
 
-    await create_account(
-        instance.pool, instance.settings, username="dirk", password="lang-genoeg-3"
-    )
+    await create_account(instance.pool, instance.settings, username="dirk", password="lang-genoeg-3")
     _, _, doc = await get(instance, "/nodeinfo/2.0")
     assert doc["usage"]["users"]["total"] == 3
     assert doc["usage"]["users"]["activeMonth"] == 2
 
 
 @pytest.fixture
-async def open_instance(
-    database_server: str, template_database: str, tmp_path: Path
-) -> AsyncIterator[Instance]:
+async def open_instance(database_server: str, template_database: str, tmp_path: Path) -> AsyncIterator[Instance]:
     async with running_instance(
         database_server, template_database, PEER_ADDRESSES[0], tmp_path, registration_mode="open"
     ) as inst:

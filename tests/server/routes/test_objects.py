@@ -16,12 +16,8 @@ BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
-async def add(
-    instance: Instance, uid: str, visibility: str, content: str = "<p>Hallo buurt</p>"
-) -> str:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Person", username=f"u{uid}"
-    )
+async def add(instance: Instance, uid: str, visibility: str, content: str = "<p>Hallo buurt</p>") -> str:
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username=f"u{uid}")
     ap_id = Urls(instance.settings).object(uid)
     document = {
         "id": ap_id,
@@ -83,9 +79,7 @@ async def test_deleted_object_is_410_with_a_tombstone(instance: Instance) -> Non
 
 
 async def test_browsers_get_the_sanitised_content(instance: Instance) -> None:
-    ap_id = await add(
-        instance, "abc", "public", content="<p>Hallo buurt</p><script>alert(1)</script>"
-    )
+    ap_id = await add(instance, "abc", "public", content="<p>Hallo buurt</p><script>alert(1)</script>")
     async with instance.session.get(ap_id, headers={"Accept": BROWSER}) as resp:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/html")
@@ -102,9 +96,7 @@ async def test_unknown_object_is_404(instance: Instance) -> None:
 
 
 async def test_only_public_outgoing_activities_are_served(instance: Instance) -> None:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Person", username="bea"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bea")
     urls = Urls(instance.settings)
     public, private = urls.activity("pub"), urls.activity("priv")
     async with instance.pool.acquire() as conn:

@@ -15,9 +15,7 @@ SUBSCRIBE = "http://ostatus.org/schema/1.0/subscribe"
 PROFILE = "http://webfinger.net/rel/profile-page"
 
 
-async def finger(
-    instance: Instance, resource: str | None, extra: str = ""
-) -> tuple[int, dict[str, str], Any]:
+async def finger(instance: Instance, resource: str | None, extra: str = "") -> tuple[int, dict[str, str], Any]:
     query = "" if resource is None else "?resource=" + quote(resource, safe="")
     async with instance.session.get(instance.url("/.well-known/webfinger" + query + extra)) as resp:
         return resp.status, dict(resp.headers), await resp.json(content_type=None)
@@ -25,9 +23,7 @@ async def finger(
 
 @pytest.mark.parametrize("form", ["acct:{n}@{d}", "acct:{N}@{D}", "{n}@{d}", "@{n}@{d}"])
 async def test_acct_resource_gives_the_actor(instance: Instance, form: str) -> None:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Group", username="oosterpark"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     domain = instance.settings.domain
     resource = form.format(n="oosterpark", N="OosterPark", d=domain, D=domain.upper())
     status, headers, jrd = await finger(instance, resource)
@@ -48,9 +44,7 @@ async def test_acct_resource_gives_the_actor(instance: Instance, form: str) -> N
 
 @pytest.mark.parametrize("path", ["/actors/oosterpark", "/@oosterpark"])
 async def test_actor_and_profile_urls_are_resources(instance: Instance, path: str) -> None:
-    actor = await create_local_actor(
-        instance.pool, instance.settings, kind="Group", username="oosterpark"
-    )
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     status, _, jrd = await finger(instance, instance.url(path))
     assert status == 200
     assert jrd["subject"] == f"acct:oosterpark@{instance.settings.domain}"
@@ -59,9 +53,7 @@ async def test_actor_and_profile_urls_are_resources(instance: Instance, path: st
 
 @pytest.mark.parametrize("resource", ["acct:instance.actor@{d}", "{base}/actor"])
 async def test_the_instance_actor_is_findable(instance: Instance, resource: str) -> None:
-    status, _, jrd = await finger(
-        instance, resource.format(d=instance.settings.domain, base=instance.base_url)
-    )
+    status, _, jrd = await finger(instance, resource.format(d=instance.settings.domain, base=instance.base_url))
     assert status == 200
     assert jrd["links"][0]["href"] == instance.url("/actor")
 
@@ -77,9 +69,7 @@ async def test_rel_parameters_filter_the_links(instance: Instance) -> None:
     "resource",
     [None, "", "acct:", "acct:bea", "mailto:bea@example.com", "acct:b e a@{d}", "x" * 2000],
 )
-async def test_missing_or_malformed_resource_is_400(
-    instance: Instance, resource: str | None
-) -> None:
+async def test_missing_or_malformed_resource_is_400(instance: Instance, resource: str | None) -> None:
     value = None if resource is None else resource.format(d=instance.settings.domain)
     status, headers, body = await finger(instance, value)
     assert status == 400
@@ -98,9 +88,7 @@ async def test_missing_or_malformed_resource_is_400(
 )
 async def test_unknown_or_foreign_resource_is_404(instance: Instance, resource: str) -> None:
     await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
-    status, headers, _ = await finger(
-        instance, resource.format(d=instance.settings.domain, base=instance.base_url)
-    )
+    status, headers, _ = await finger(instance, resource.format(d=instance.settings.domain, base=instance.base_url))
     assert status == 404
     assert headers["Access-Control-Allow-Origin"] == "*"
 

@@ -1,0 +1,189 @@
+"""Discovery throughput: actor documents and WebFinger against a bare aiohttp JSON handler.
+
+Run: .venv/bin/python bench/bench_discovery.py [--requests 3000] [--concurrency 50]
+(uses DATABASE_URL when set, else the embedded PostgreSQL under buurtplein-data/bench).
+
+Starts, each in its own process on 127.0.0.1: a Buurtplein instance (workers off) on a
+fresh, migrated database, and a baseline aiohttp app that answers a prebuilt actor
+document with orjson and no database. The load generator (this process) fires N GETs,
+at most C at a time, and prints requests/s and the ratio to the baseline.
+Target: >= 50 % of the baseline for both the actor document and WebFinger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from server.app import make_app
+from server.config import Settings
+from server.domain.actors import create_local_actor
+from server.runtime import migrate
+from server.storage.embedded import start_embedded
+from server.storage.pool import connect, create_pool
+
+REPO = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+AS2 = "application/activity+json"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def with_database(dsn: str, name: str) -> str:
+    head, _, _ = dsn.rpartition("/")
+    query = dsn.partition("?")[2]
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+def settings_for(port: int, dsn: str) -> Settings:
+    return Settings(
+        domain=f"{HOST}:{port}",
+        listen_host=HOST,
+        listen_port=port,
+        database_url=dsn,
+        secret_key="bench",
+        workers=0,
+        log_level="warning",
+        data_dir=REPO / "buurtplein-data" / "bench",
+    )
+
+
+async def _serve(app: web.Application, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, port, backlog=1024).start()
+    await asyncio.Event().wait()
+
+
+def run_instance(port: int, dsn: str) -> None:
+    asyncio.run(_serve(make_app(settings_for(port, dsn), dsn), port))
+
+
+def run_baseline(port: int, document: dict[str, Any]) -> None:
+    body = orjson.dumps(document)
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=AS2, charset="utf-8")
+
+    app = web.Application()
+    app.router.add_get("/actors/{name}", handler)
+    asyncio.run(_serve(app, port))
+
+
+async def wait_ready(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(url) as resp:
+                    if resp.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def load(url: str, accept: str, requests: int, concurrency: int) -> float:
+    """Requests per second for `requests` GETs of `url`, `concurrency` in flight."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        remaining = requests
+        failures = 0
+
+        async def worker() -> None:
+            nonlocal remaining, failures
+            while remaining > 0:
+                remaining -= 1
+                async with session.get(url, headers={"Accept": accept}) as resp:
+                    await resp.read()
+                    failures += resp.status != 200
+
+        async def burst(count: int) -> None:
+            nonlocal remaining
+            remaining = count
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+        await burst(min(300, requests))  # warm-up: connections, caches, pool
+        failures = 0
+        started = time.perf_counter()
+        await burst(requests)
+        elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{failures} requests to {url} failed")
+    return requests / elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+
+    server_dsn = os.environ.get("DATABASE_URL") or await start_embedded(REPO / "buurtplein-data" / "bench")
+    name = f"bp_bench_{os.getpid()}"
+    admin = await connect(with_database(server_dsn, "postgres"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = with_database(server_dsn, name)
+    spawn = multiprocessing.get_context("spawn")
+    children: list[Any] = []
+    try:
+        await migrate(dsn)
+        port, base_port = free_port(), free_port()
+        settings = settings_for(port, dsn)
+        pool = await create_pool(dsn)
+        await create_local_actor(pool, settings, kind="Group", username="oosterpark", name="Oosterpark")
+        await pool.close()
+
+        children.append(spawn.Process(target=run_instance, args=(port, dsn), daemon=True))
+        children[-1].start()
+        actor_url = f"http://{HOST}:{port}/actors/oosterpark"
+        await wait_ready(actor_url)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(actor_url, headers={"Accept": AS2}) as resp,
+        ):
+            document = await resp.json(content_type=None)
+        children.append(spawn.Process(target=run_baseline, args=(base_port, document), daemon=True))
+        children[-1].start()
+        baseline_url = f"http://{HOST}:{base_port}/actors/oosterpark"
+        await wait_ready(baseline_url)
+
+        webfinger_url = f"http://{HOST}:{port}/.well-known/webfinger?resource=acct:oosterpark@{HOST}:{port}"
+        n, c = args.requests, args.concurrency
+        print(f"{n} GETs each, {c} concurrent, server and baseline in their own processes")
+        baseline = await load(baseline_url, AS2, n, c)
+        print(f"baseline (bare aiohttp + orjson, no database): {baseline:8.0f} req/s")
+        for label, url, accept in (
+            ("actor document (AS2)", actor_url, AS2),
+            ("WebFinger acct:", webfinger_url, "application/jrd+json"),
+        ):
+            rate = await load(url, accept, n, c)
+            print(f"{label:<47}{rate:8.0f} req/s  {rate / baseline:6.1%} of baseline")
+    finally:
+        for child in children:
+            child.terminate()
+            child.join(5)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -25,6 +25,20 @@ def new_activity_id(settings: Settings) -> str:
     return Urls(settings).activity(uuid.uuid4().hex)
 
 
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v1"
+
+
+def with_proof_context(activity: dict[str, Any]) -> dict[str, Any]:
+    """The activity with the Data Integrity context, so that `proof` is a defined term
+    (receivers that process JSON-LD drop undefined terms, and the proof with them)."""
+    context = activity.get("@context", AS_CONTEXT)
+    contexts = list(context) if isinstance(context, list) else [context]
+    if DATA_INTEGRITY_CONTEXT in contexts:
+        return activity
+    return {**activity, "@context": [*contexts, DATA_INTEGRITY_CONTEXT]}
+
+
 async def publish(
     conn: Connection,
     settings: Settings,
@@ -38,7 +52,7 @@ async def publish(
     """Queue `activity` (sent by our `actor`) for `inboxes` and, optionally, the actor's
     followers. Returns the signed document as stored."""
     signing = await keyring.for_actor(actor.id)
-    document = wire_form(activity)
+    document = with_proof_context(wire_form(activity))
     if isinstance(signing.ed25519, ed25519.Ed25519PrivateKey) and signing.ed25519_key_id:
         document = sign_object(
             document,

@@ -242,16 +242,19 @@ def build_actor(
     indexable: bool = False,
     published: datetime | None = None,
     fields: Sequence[tuple[str, str]] = (),
+    public_key_id: str | None = None,
+    ed25519_key_id: str | None = None,
 ) -> JSON:
-    """An actor document with `publicKey` (<actor>#main-key, RSA PEM) and, given an
-    Ed25519 key, an FEP-521a `assertionMethod` Multikey (<actor>#ed25519-key)."""
+    """An actor document with `publicKey` (default id <actor>#main-key, RSA PEM) and, given
+    an Ed25519 key, an FEP-521a `assertionMethod` Multikey (default <actor>#ed25519-key).
+    Rotated keys carry their own ids, so receivers fetch them instead of trusting a cache."""
     cls = REGISTRY.get(actor_type)
     if actor_type not in terms.ACTOR_TYPES or cls is None or not issubclass(cls, Actor):
         raise ValueError(f"not an actor type: {actor_type!r}")
-    key = PublicKey(id=f"{actor_id}#main-key", owner=actor_id, public_key_pem=public_key_pem)
+    key = PublicKey(id=public_key_id or f"{actor_id}#main-key", owner=actor_id, public_key_pem=public_key_pem)
     multikeys: tuple[Multikey, ...] = ()
     if ed25519_multibase:
-        multikeys = (Multikey(id=f"{actor_id}#ed25519-key", controller=actor_id,
+        multikeys = (Multikey(id=ed25519_key_id or f"{actor_id}#ed25519-key", controller=actor_id,
                               public_key_multibase=ed25519_multibase),)  # fmt: skip
     actor = cls(
         id=actor_id, preferred_username=preferred_username, name=name, summary=summary,

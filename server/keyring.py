@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 from activitypub import keys
@@ -21,18 +22,27 @@ class SigningKeys:
     ed25519: PrivateKey | None
 
 
+CACHE_SECONDS = 60.0  # another process may rotate a key: reload at most this late
+
+
 class KeyRing:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
-        self._cache: dict[int, SigningKeys] = {}
+        self._cache: dict[int, tuple[float, SigningKeys]] = {}
         self._lock = asyncio.Lock()
 
+    def _fresh(self, actor_id: int) -> SigningKeys | None:
+        entry = self._cache.get(actor_id)
+        if entry is None or time.monotonic() - entry[0] > CACHE_SECONDS:
+            return None
+        return entry[1]
+
     async def for_actor(self, actor_id: int) -> SigningKeys:
-        cached = self._cache.get(actor_id)
+        cached = self._fresh(actor_id)
         if cached is not None:
             return cached
         async with self._lock:
-            cached = self._cache.get(actor_id)
+            cached = self._fresh(actor_id)
             if cached is not None:
                 return cached
             rows = await actor_store.keys_of_actor(self._pool, actor_id)
@@ -49,7 +59,7 @@ class KeyRing:
                 ed25519_key_id=ed_row.key_id if ed_row else None,
                 ed25519=ed_key,
             )
-            self._cache[actor_id] = loaded
+            self._cache[actor_id] = (time.monotonic(), loaded)
             return loaded
 
     def forget(self, actor_id: int) -> None:

@@ -33,6 +33,9 @@ class PublishedKey(Protocol):
     """A key row as it is published: `KeyRow` or `PublicKeyRow` (storage.actors)."""
 
     @property
+    def key_id(self) -> str: ...
+
+    @property
     def algorithm(self) -> str: ...
 
     @property
@@ -63,10 +66,10 @@ def actor_document(actor: ActorRow, actor_keys: Sequence[PublishedKey], settings
     """The AS2 document of a local actor: RSA `publicKey` (#main-key) and, when the actor has
     one, an Ed25519 `assertionMethod` Multikey (#ed25519-key)."""
     urls = Urls(settings)
-    rsa_pem = next((k.public_pem for k in actor_keys if k.algorithm == "rsa"), None)
-    if rsa_pem is None:
+    rsa = next((k for k in actor_keys if k.algorithm == "rsa"), None)
+    if rsa is None:
         raise ValueError(f"local actor {actor.ap_id} has no RSA key")
-    ed_pem = next((k.public_pem for k in actor_keys if k.algorithm == "ed25519"), None)
+    ed = next((k for k in actor_keys if k.algorithm == "ed25519"), None)
     is_application = actor.kind == "Application"
     return build_actor(
         actor_id=actor.ap_id,
@@ -78,8 +81,10 @@ def actor_document(actor: ActorRow, actor_keys: Sequence[PublishedKey], settings
         following=urls.following(actor.username),
         featured=None if is_application else urls.featured(actor.username),
         shared_inbox=urls.shared_inbox(),
-        public_key_pem=rsa_pem,
-        ed25519_multibase=_multibase(ed_pem) if ed_pem else None,
+        public_key_pem=rsa.public_pem,
+        public_key_id=rsa.key_id,
+        ed25519_multibase=_multibase(ed.public_pem) if ed else None,
+        ed25519_key_id=ed.key_id if ed else None,
         name=actor.name or None,
         summary=sanitise_html(actor.summary) or None,
         url=actor.url or urls.profile(actor.username),

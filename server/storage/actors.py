@@ -280,3 +280,7 @@ async def local_usage_counts(db: Db) -> UsageCounts:
         users_active_halfyear=int(row["halfyear"]),
         local_posts=int(row["posts"]),
     )
+
+
+async def delete_keys(db: Db, actor_id: int) -> None:
+    await db.execute("DELETE FROM actor_keys WHERE actor_id = $1", actor_id)

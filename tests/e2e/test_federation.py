@@ -130,3 +130,35 @@ async def _content_contains(inst: Instance, object_id: str, text: str) -> bool:
 async def _deleted(inst: Instance, object_id: str) -> bool:
     row = await object_store.object_by_ap_id(inst.pool, object_id)
     return row is not None and row.deleted_at is not None
+
+
+async def test_key_rotation_is_followed_by_the_other_instance(
+    three_instances: tuple[Instance, Instance, Instance],
+) -> None:
+    from server.domain.keys import rotate_keys
+
+    a, b, _ = three_instances
+    buurt = await create_local_actor(a.pool, a.settings, kind="Group", username="oosterpark")
+    bob = await create_local_actor(b.pool, b.settings, kind="Person", username="bob")
+    await follows.follow(federating(b), bob, buurt.ap_id)
+    assert await wait_for(lambda: _accepted(b, bob.ap_id, buurt.ap_id))
+    old_keys = {k.key_id for k in await actor_store.keys_of_actor(b.pool, (await _remote(b, buurt.ap_id)).id)}
+
+    new_key_id = await rotate_keys(federating(a), buurt)
+    assert new_key_id not in old_keys
+
+    async def b_has_new_key() -> bool:
+        remote = await _remote(b, buurt.ap_id)
+        return new_key_id in {k.key_id for k in await actor_store.keys_of_actor(b.pool, remote.id)}
+
+    assert await wait_for(b_has_new_key)
+    note = await posts.create_note(federating(a), buurt, "Na de sleutelwissel")
+    assert await wait_for(lambda: _object(b, note.ap_id))
+    remote = await _remote(b, buurt.ap_id)
+    assert not old_keys & {k.key_id for k in await actor_store.keys_of_actor(b.pool, remote.id)}
+
+
+async def _remote(inst: Instance, ap_id: str) -> actor_store.ActorRow:
+    row = await actor_store.actor_by_ap_id(inst.pool, ap_id)
+    assert row is not None
+    return row

@@ -38,9 +38,7 @@ async def _received(peer: FedifyPeer, kind: str, object_id: str | None = None) -
     return None
 
 
-async def test_fedify_follows_a_neighbourhood_and_receives_its_posts(
-    instance: Instance, fedify: FedifyPeer
-) -> None:
+async def test_fedify_follows_a_neighbourhood_and_receives_its_posts(instance: Instance, fedify: FedifyPeer) -> None:
     buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     await fedify.follow(buurt.ap_id)
 
@@ -78,9 +76,7 @@ async def test_fedify_follows_a_neighbourhood_and_receives_its_posts(
     assert await wait_for(unfollowed, timeout=20)
 
 
-async def test_a_resident_follows_a_fedify_actor_and_receives_its_notes(
-    instance: Instance, fedify: FedifyPeer
-) -> None:
+async def test_a_resident_follows_a_fedify_actor_and_receives_its_notes(instance: Instance, fedify: FedifyPeer) -> None:
     anna = await create_local_actor(instance.pool, instance.settings, kind="Person", username="anna")
     await follows.follow(federating(instance), anna, fedify.actor_url)
     remote = await actor_store.actor_by_ap_id(instance.pool, fedify.actor_url)

@@ -1,0 +1,46 @@
+"""Key rotation: an actor gets new RSA and Ed25519 keys under new key ids, and tells its
+followers with Update{actor}. Receivers meet an unknown key id, fetch the actor and find
+the new keys there; the old ones stop verifying at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from activitypub.terms import PUBLIC
+from server.convert.to_as import actor_document
+from server.domain.actors import generate_keys
+from server.domain.federation_context import Federating
+from server.domain.publish import new_activity_id, publish
+from server.storage import actors as actor_store
+from server.storage.actors import ActorRow
+
+
+async def rotate_keys(fed: Federating, actor: ActorRow) -> str:
+    """Replace the actor's keys; returns the new RSA key id."""
+    generated = await asyncio.to_thread(generate_keys)
+    suffix = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    rsa_id, ed_id = f"{actor.ap_id}#main-key-{suffix}", f"{actor.ap_id}#ed25519-key-{suffix}"
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await actor_store.delete_keys(conn, actor.id)
+        await actor_store.insert_local_key(
+            conn, rsa_id, actor.id, "rsa", generated.rsa_public_pem, generated.rsa_private_pem
+        )
+        await actor_store.insert_local_key(
+            conn, ed_id, actor.id, "ed25519", generated.ed_public_pem, generated.ed_private_pem
+        )
+    fed.keyring.forget(actor.id)
+    new_keys = await actor_store.keys_of_actor(fed.pool, actor.id)
+    update: dict[str, Any] = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": new_activity_id(fed.settings),
+        "type": "Update",
+        "actor": actor.ap_id,
+        "object": actor_document(actor, new_keys, fed.settings),
+        "to": [PUBLIC],
+        "cc": [actor.followers_url or ""],
+    }
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await publish(conn, fed.settings, fed.keyring, actor, update, to_followers=True)
+    return rsa_id

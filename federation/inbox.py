@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from activitypub.jsonparse import JsonError, parse_json_object
+from activitypub.proofs import proof_verification_method, verify_object
 from activitypub.request_signing import HttpRequestParts, signature_key_id, verify_request
 from federation.authorise import (
     Refusal,
@@ -90,6 +93,9 @@ async def receive(
     refusal = check_origins(activity, actor, owner_or_refusal)
     if refusal is not None:
         return Rejected(refusal.status, refusal.reason)
+    proof_refusal = await _check_proof(activity, actor, ctx)
+    if proof_refusal is not None:
+        return proof_refusal
     stored = reduce_foreign_objects(activity, actor)
     is_new = await ctx.store.store(activity["id"], actor, stored, recipient)
     return Accepted(activity["id"], duplicate=not is_new)
@@ -113,6 +119,21 @@ async def _verify(parts: HttpRequestParts, ctx: InboxContext, key_id: str, now: 
 
 
 _KEY_MISMATCH = frozenset({"bad signature", "algorithm does not match key", "unsupported key type"})
+
+
+async def _check_proof(activity: dict[str, Any], actor: str, ctx: InboxContext) -> Rejected | None:
+    """An FEP-8b32 proof, when present, must verify with a key of the actor itself: a proof
+    that fails is evidence of tampering, even under a valid HTTP signature."""
+    method = proof_verification_method(activity)
+    if method is None:
+        return None
+    resolved = await ctx.keys.resolve(method)
+    if resolved is None or resolved.owner != actor or not isinstance(resolved.public_key, Ed25519PublicKey):
+        return Rejected(401, "proof key is not one of the actor's keys")
+    result = verify_object(activity, resolved.public_key)
+    if not result.ok:
+        return Rejected(401, f"proof refused: {result.reason}")
+    return None
 
 
 def _worth_refetch(reason: str) -> bool:

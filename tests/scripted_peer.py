@@ -26,6 +26,11 @@ class PeerActor:
     key_id: str
     private_key: keys.PrivateKey
     document: dict[str, Any]
+    ed25519: keys.ed25519.Ed25519PrivateKey | None = None
+
+    @property
+    def ed25519_key_id(self) -> str:
+        return self.ap_id + "#ed25519-key"
 
 
 @dataclass
@@ -61,14 +66,23 @@ class ScriptedPeer:
             "outbox": ap_id + "/outbox",
             "followers": ap_id + "/followers",
         }
+        ed_key = keys.generate_ed25519_key()
         if list_key:
             doc["publicKey"] = {
                 "id": key_id,
                 "owner": ap_id,
                 "publicKeyPem": keys.public_key_to_pem(key.public_key()),
             }
+            doc["assertionMethod"] = [
+                {
+                    "id": ap_id + "#ed25519-key",
+                    "type": "Multikey",
+                    "controller": ap_id,
+                    "publicKeyMultibase": keys.ed25519_public_to_multibase(ed_key.public_key()),
+                }
+            ]
         self.serve(f"/users/{name}", doc)
-        return PeerActor(ap_id, key_id, key, doc)
+        return PeerActor(ap_id, key_id, key, doc, ed_key)
 
     def activity_id(self) -> str:
         return f"{self.base}/activities/{uuid.uuid4().hex}"

@@ -324,3 +324,35 @@ async def test_forged_key_is_refetched_at_most_once_per_interval(instance: Insta
             )
         assert peer.gets("/users/alice") == 1  # the first fetch only; the key is young
         assert await stored(instance) == 1
+
+
+async def test_valid_proof_is_accepted_and_tampered_proof_refused(instance: Instance) -> None:
+    from activitypub.proofs import sign_object
+
+    async with scripted_peer() as peer:
+        actor = peer.make_actor("alice")
+        assert actor.ed25519 is not None
+        activity = note_create(peer, actor)
+        activity["@context"] = [AS, "https://w3id.org/security/data-integrity/v1"]
+        signed = sign_object(
+            activity,
+            actor.ed25519,
+            verification_method=actor.ed25519_key_id,
+            created=datetime.now(UTC).replace(microsecond=0),
+        )
+        body = orjson.dumps(signed)
+        assert await post(instance, "/inbox", body, peer.signed_headers(actor, instance.url("/inbox"), body)) == 202
+        tampered = dict(signed, id=peer.activity_id())  # a new id, the old proof
+        body = orjson.dumps(tampered)
+        assert await post(instance, "/inbox", body, peer.signed_headers(actor, instance.url("/inbox"), body)) == 401
+        other = peer.make_actor("mallory")
+        assert other.ed25519 is not None
+        foreign = sign_object(
+            note_create(peer, actor),
+            other.ed25519,
+            verification_method=other.ed25519_key_id,
+            created=datetime.now(UTC).replace(microsecond=0),
+        )
+        body = orjson.dumps(foreign)
+        assert await post(instance, "/inbox", body, peer.signed_headers(actor, instance.url("/inbox"), body)) == 401
+        assert await stored(instance) == 1

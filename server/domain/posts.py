@@ -9,6 +9,7 @@ from typing import Any
 import nh3
 
 from activitypub.terms import PUBLIC
+from server import hooks
 from server.domain.federation_context import Federating
 from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
@@ -47,11 +48,16 @@ async def create_note(
     visibility: str = "public",
     in_reply_to: str | None = None,
     mentions: list[str] | None = None,
+    extra_cc: list[str] | None = None,
+    extra_fields: dict[str, Any] | None = None,
 ) -> ObjectRow:
+    """Publish a Note. `extra_cc` adds addressees (e.g. a neighbourhood the post is for);
+    `extra_fields` adds AS2 properties to the Note (e.g. `audience`, `tag`, `summary`)."""
     if visibility not in VISIBILITIES:
         raise ValueError(f"unknown visibility {visibility}")
     mentioned = mentions or []
     to, cc = audience(author, visibility, mentioned)
+    cc = [*cc, *(extra_cc or [])]
     now = datetime.now(UTC).replace(microsecond=0)
     object_id = fed.urls.object(uuid.uuid4().hex)
     note: dict[str, Any] = {
@@ -66,6 +72,7 @@ async def create_note(
     }
     if in_reply_to:
         note["inReplyTo"] = in_reply_to
+    note.update(extra_fields or {})
     create = {
         "@context": AS,
         "id": object_id + "/activity",
@@ -103,6 +110,7 @@ async def create_note(
             inboxes=inboxes,
             to_followers=visibility != "direct",
         )
+    await hooks.run_local_post_published(fed, author, row, create)
     return row
 
 

@@ -13,6 +13,7 @@ from activitypub.audience import Visibility, classify
 from activitypub.jsonld import get_id, ids, language_map_value, parse_datetime
 from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
+from server import hooks
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.storage import actors as actor_store
 from server.storage import objects as object_store
@@ -98,6 +99,7 @@ async def store_remote_object(
             return Skipped("object known already (or deleted before it arrived)")
         if recipients:
             await object_store.add_recipients(conn, row.id, recipients)
+    await hooks.run_remote_object_stored(ctx, activity or {}, row)
     return Handled(f"stored {kind}")
 
 

@@ -1,0 +1,47 @@
+"""Extension points between product features, so one feature reacts to another without
+editing it: a neighbourhood announces a member's post, a notification is made for a reply.
+
+Hooks run in registration order, after the change they follow has been committed (their
+own changes are their own transactions). A failing hook is logged, never lost silently,
+and does not undo the change before it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.domain.federation_context import Federating
+    from server.handlers.context import HandlerContext
+    from server.storage.actors import ActorRow
+    from server.storage.objects import ObjectRow
+
+log = logging.getLogger(__name__)
+
+# A remote object was stored: (handler context, the activity that brought it, the row).
+RemoteObjectHook = Callable[["HandlerContext", dict[str, Any], "ObjectRow"], Awaitable[None]]
+# A local post was published: (federation context, author, row, the Create activity).
+LocalPostHook = Callable[["Federating", "ActorRow", "ObjectRow", dict[str, Any]], Awaitable[None]]
+
+remote_object_stored: list[RemoteObjectHook] = []
+local_post_published: list[LocalPostHook] = []
+
+
+async def run_remote_object_stored(ctx: HandlerContext, activity: dict[str, Any], row: ObjectRow) -> None:
+    for hook in remote_object_stored:
+        try:
+            await hook(ctx, activity, row)
+        except Exception:
+            log.exception("hook failed", extra={"hook": getattr(hook, "__name__", "?"), "object": row.ap_id})
+
+
+async def run_local_post_published(
+    fed: Federating, author: ActorRow, row: ObjectRow, create: dict[str, Any]
+) -> None:
+    for hook in local_post_published:
+        try:
+            await hook(fed, author, row, create)
+        except Exception:
+            log.exception("hook failed", extra={"hook": getattr(hook, "__name__", "?"), "object": row.ap_id})

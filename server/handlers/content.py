@@ -15,6 +15,7 @@ from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server import hooks
 from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
@@ -73,6 +74,9 @@ def _row(owner: ActorRow, obj: dict[str, Any], kind: str, visibility: Visibility
 
 @dispatcher.on("Create")
 async def on_create(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("Create", ctx, activity)
+    if claimed is not None:
+        return claimed
     obj = await _embedded_or_fetched(ctx, activity)
     if obj is None or get_id(obj) is None:
         return Skipped("Create without a readable object")
@@ -105,6 +109,9 @@ async def store_remote_object(
 
 @dispatcher.on("Update")
 async def on_update(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("Update", ctx, activity)
+    if claimed is not None:
+        return claimed
     obj = activity.get("object")
     if isinstance(obj, dict) and obj.get("type") in (
         "Person",
@@ -131,6 +138,9 @@ async def on_update(ctx: HandlerContext, activity: Activity) -> Result:
 
 @dispatcher.on("Delete")
 async def on_delete(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("Delete", ctx, activity)
+    if claimed is not None:
+        return claimed
     object_id = get_id(activity.get("object"))
     if object_id is None:
         return Skipped("Delete without an object")

@@ -6,12 +6,16 @@ from activitypub.jsonld import get_id
 from federation.dispatch import Handled, Result, Skipped
 from server.domain.publish import new_activity_id, publish
 from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 
 
 @dispatcher.on("Follow")
 async def on_follow(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("Follow", ctx, activity)
+    if claimed is not None:
+        return claimed
     target_id = get_id(activity.get("object"))
     if target_id is None or not ctx.is_local(target_id):
         return Skipped("Follow of an actor that is not ours")
@@ -66,6 +70,9 @@ async def _our_follow(ctx: HandlerContext, activity: Activity) -> tuple[int, int
 
 @dispatcher.on("Accept")
 async def on_accept(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("Accept", ctx, activity)
+    if claimed is not None:
+        return claimed
     pair = await _our_follow(ctx, activity)
     if pair is None:
         return Skipped("Accept of no follow of ours")
@@ -75,6 +82,9 @@ async def on_accept(ctx: HandlerContext, activity: Activity) -> Result:
 
 @dispatcher.on("Reject")
 async def on_reject(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("Reject", ctx, activity)
+    if claimed is not None:
+        return claimed
     pair = await _our_follow(ctx, activity)
     if pair is None:
         return Skipped("Reject of no follow of ours")

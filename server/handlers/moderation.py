@@ -5,6 +5,7 @@ from __future__ import annotations
 from activitypub.jsonld import get_id, ids, language_map_value
 from federation.dispatch import Handled, Result, Skipped
 from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import moderation as moderation_store
@@ -31,6 +32,9 @@ async def on_undo_block(ctx: HandlerContext, activity: Activity) -> Result:
 
 @dispatcher.on("Flag")
 async def on_flag(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("Flag", ctx, activity)
+    if claimed is not None:
+        return claimed
     targets = [t for t in ids(activity.get("object")) if ctx.is_local(t)]
     if not targets:
         return Skipped("Flag of nothing on this server")

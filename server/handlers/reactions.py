@@ -7,6 +7,7 @@ from activitypub.jsonld import get_id
 from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.handlers.delegates import try_delegates
 from server.storage import objects as object_store
 
 
@@ -24,6 +25,9 @@ async def on_like(ctx: HandlerContext, activity: Activity) -> Result:
 
 @dispatcher.on("Announce")
 async def on_announce(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("Announce", ctx, activity)
+    if claimed is not None:
+        return claimed
     object_id = get_id(activity.get("object"))
     if object_id is None:
         return Skipped("Announce without an object")

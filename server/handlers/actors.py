@@ -6,6 +6,7 @@ from activitypub.jsonld import get_id
 from federation.dispatch import Handled, Result, Skipped
 from server.domain.publish import new_activity_id, publish
 from server.handlers.context import Activity, HandlerContext, dispatcher
+from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 
@@ -58,7 +59,11 @@ async def on_move(ctx: HandlerContext, activity: Activity) -> Result:
 
 @dispatcher.on("Undo")
 async def on_undo(ctx: HandlerContext, activity: Activity) -> Result:
-    """An Undo whose object is only an id: find what it refers to."""
+    """An Undo of something else than a Follow, Like, Announce or Block embedded: ask the
+    delegates (e.g. Undo{Join} of an event), else find what the id refers to."""
+    claimed = await try_delegates("Undo", ctx, activity)
+    if claimed is not None:
+        return claimed
     from server.handlers.follows import on_undo_follow
     from server.handlers.moderation import on_undo_block
     from server.handlers.reactions import on_undo_reaction

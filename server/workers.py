@@ -138,10 +138,23 @@ class Workers:
             except Exception as exc:
                 await self._database_trouble(exc)
                 continue
-            for item in items:
-                await self.process_item(item)
+            await self._process_batch(items)
             if not items:
                 await self._sleep(self._inbox_wake)
+
+    async def _process_batch(self, items: list[InboxItem]) -> None:
+        """Different senders concurrently, each sender's activities in the order received:
+        a black-holed fetch for one peer's activity does not hold up the others, and a
+        Follow is never overtaken by its own Undo."""
+        by_sender: dict[str, list[InboxItem]] = {}
+        for item in items:
+            by_sender.setdefault(item.actor_ap_id, []).append(item)
+
+        async def in_order(queue: list[InboxItem]) -> None:
+            for item in queue:
+                await self.process_item(item)
+
+        await asyncio.gather(*(in_order(queue) for queue in by_sender.values()))
 
     async def process_item(self, item: InboxItem) -> None:
         kind = str(item.document.get("type"))
@@ -197,23 +210,25 @@ class Workers:
     # -- delivery ------------------------------------------------------------------------
 
     async def _delivery_loop(self) -> None:
-        slots = asyncio.Semaphore(self.settings.delivery_concurrency)
+        """Keep up to `delivery_concurrency` deliveries in flight: claim a batch whenever half
+        the slots are free; sleep only when the queue has nothing ready."""
+        capacity = self.settings.delivery_concurrency
         running: set[asyncio.Task[None]] = set()
         while not self._stopping.is_set():
-            free = slots._value
-            claimed: list[Delivery] = []
-            if free > 0:
-                try:
-                    claimed = await delivery_store.claim_deliveries(self.pool, free, self.settings.worker_lease_seconds)
-                except Exception as exc:
-                    await self._database_trouble(exc)
-                    continue
+            free = capacity - len(running)
+            if running and free < max(1, capacity // 2):
+                await asyncio.wait(running, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            try:
+                claimed = await delivery_store.claim_deliveries(self.pool, free, self.settings.worker_lease_seconds)
+            except Exception as exc:
+                await self._database_trouble(exc)
+                continue
             for delivery in claimed:
-                await slots.acquire()
-                task = asyncio.create_task(self._deliver_one(delivery, slots))
+                task = asyncio.create_task(self._deliver_one(delivery))
                 running.add(task)
                 task.add_done_callback(running.discard)
-            if not claimed:
+            if len(claimed) < free:
                 await self._sleep(self._delivery_wake)
         if running:
             # Let deliveries in flight finish; past the grace period cancel them: their rows
@@ -232,9 +247,9 @@ class Workers:
                 self._bodies.popitem(last=False)
         return body
 
-    async def _deliver_one(self, delivery: Delivery, slots: asyncio.Semaphore) -> None:
+    async def _deliver_one(self, delivery: Delivery) -> None:
         try:
-            host = await delivery_store.host_row(self.pool, delivery.host)
+            host = delivery.host_state
             if host.unavailable_since is not None:
                 await delivery_store.finish_delivery(self.pool, delivery.id, "failed", "host unavailable")
                 self.metrics.count_delivery("skipped_unavailable")
@@ -252,8 +267,6 @@ class Workers:
         except Exception as exc:
             if not is_connection_error(exc):
                 log.error("delivery error", exc_info=exc, extra={"delivery": delivery.id})
-        finally:
-            slots.release()
 
     def _signer(self, signing: SigningKeys, scheme: Scheme) -> RequestSigner:
         return make_signer(signing, scheme=scheme)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from aiohttp import web
@@ -20,15 +21,36 @@ log = logging.getLogger(__name__)
 ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 
 
+class WakeThrottle:
+    """At most one worker wake-up (NOTIFY) per interval per process: under load the workers
+    are busy anyway, and notifying commits cannot share a disk flush (group commit)."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self._last = 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+
+WAKE_THROTTLE = web.AppKey("inbox_wake_throttle", WakeThrottle)
+
+
 class QueueStore:
     """federation.ports.InboxStore: commits the activity to the inbox queue."""
 
-    def __init__(self, pool: Pool, recipient_id: int | None) -> None:
+    def __init__(self, pool: Pool, recipient_id: int | None, throttle: WakeThrottle) -> None:
         self._pool = pool
         self._recipient_id = recipient_id
+        self._throttle = throttle
 
     async def store(self, activity_id: str, actor: str, document: dict[str, object], recipient: str | None) -> bool:
-        return await inbox_store.store_item(self._pool, activity_id, actor, document, self._recipient_id)
+        notify = self._throttle.due()
+        return await inbox_store.store_item(self._pool, activity_id, actor, document, self._recipient_id, notify=notify)
 
 
 async def read_capped(request: web.Request, limit: int) -> bytes | None:
@@ -78,7 +100,7 @@ async def inbox(request: web.Request) -> web.StreamResponse:
         ctx = InboxContext(
             local_origin=settings.base_url,
             keys=request.app[REMOTE],
-            store=QueueStore(pool, recipient_id),
+            store=QueueStore(pool, recipient_id, request.app[WAKE_THROTTLE]),
             policy=request.app[REMOTE],
             limits=InboxLimits(
                 max_depth=settings.json_max_depth,
@@ -103,6 +125,7 @@ async def inbox(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
+    app[WAKE_THROTTLE] = WakeThrottle()
     app.router.add_post("/inbox", inbox)
     app.router.add_post("/actors/{name}/inbox", inbox)
     app.router.add_post("/actor/inbox", inbox)

@@ -8,7 +8,18 @@ from datetime import date, datetime
 from typing import Any
 
 from server.storage.actors import Db
-from server.storage.pool import Pool
+from server.storage.pool import Pool, Record
+
+
+@dataclass(frozen=True)
+class HostRow:
+    host: str
+    consecutive_failures: int
+    paused_until: datetime | None
+    failure_days: tuple[date, ...]
+    unavailable_since: datetime | None
+    last_success_at: datetime | None
+    signature_scheme: str | None
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,7 @@ class Delivery:
     attempts: int
     actor_id: int
     document: dict[str, Any]
+    host_state: HostRow
 
 
 async def insert_activity(
@@ -36,9 +48,11 @@ async def insert_activity(
         document,
     )
     if inboxes:
+        inboxes = interleave_hosts(inboxes)
         await db.execute(
             """INSERT INTO deliveries (activity_id, inbox_url, host)
-               SELECT $1, inbox, host FROM unnest($2::text[], $3::text[]) AS t(inbox, host)
+               SELECT $1, inbox, host FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(inbox, host, n)
+               ORDER BY n
                ON CONFLICT DO NOTHING""",
             activity_id,
             [i for i, _ in inboxes],
@@ -60,12 +74,50 @@ async def claim_deliveries(db: Db, limit: int, lease_seconds: int) -> list[Deliv
                      AND (h.paused_until IS NULL OR h.paused_until <= now())
                    ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED)
                RETURNING id, activity_id, inbox_url, host, attempts)
-           SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id, a.document
-           FROM claimed c JOIN outgoing_activities a ON a.id = c.activity_id""",
+           SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id, a.document,
+                  h.consecutive_failures, h.paused_until, h.failure_days, h.unavailable_since,
+                  h.last_success_at, h.signature_scheme
+           FROM claimed c JOIN outgoing_activities a ON a.id = c.activity_id
+           LEFT JOIN hosts h ON h.host = c.host""",
         limit,
         lease_seconds,
     )
-    return [Delivery(**dict(r)) for r in rows]
+    return [_delivery(r) for r in rows]
+
+
+def _delivery(row: Record) -> Delivery:
+    host = HostRow(
+        host=row["host"],
+        consecutive_failures=row["consecutive_failures"] or 0,
+        paused_until=row["paused_until"],
+        failure_days=tuple(row["failure_days"] or ()),
+        unavailable_since=row["unavailable_since"],
+        last_success_at=row["last_success_at"],
+        signature_scheme=row["signature_scheme"],
+    )
+    return Delivery(
+        id=row["id"],
+        activity_id=row["activity_id"],
+        inbox_url=row["inbox_url"],
+        host=row["host"],
+        attempts=row["attempts"],
+        actor_id=row["actor_id"],
+        document=row["document"],
+        host_state=host,
+    )
+
+
+def interleave_hosts(inboxes: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Order deliveries round-robin across hosts, so a claimed batch spreads over many hosts
+    instead of queueing behind one host's concurrency cap."""
+    by_host: dict[str, list[tuple[str, str]]] = {}
+    for pair in inboxes:
+        by_host.setdefault(pair[1], []).append(pair)
+    queues = list(by_host.values())
+    ordered: list[tuple[str, str]] = []
+    for round_ in range(max((len(q) for q in queues), default=0)):
+        ordered.extend(q[round_] for q in queues if round_ < len(q))
+    return ordered
 
 
 async def finish_delivery(db: Db, delivery_id: int, state: str, error: str | None = None) -> None:
@@ -100,17 +152,6 @@ async def release_delivery(db: Db, delivery_id: int, at: datetime) -> None:
 async def count_by_state(db: Db) -> dict[str, int]:
     rows = await db.fetch("SELECT state, count(*) AS n FROM deliveries GROUP BY state")
     return {r["state"]: int(r["n"]) for r in rows}
-
-
-@dataclass(frozen=True)
-class HostRow:
-    host: str
-    consecutive_failures: int
-    paused_until: datetime | None
-    failure_days: tuple[date, ...]
-    unavailable_since: datetime | None
-    last_success_at: datetime | None
-    signature_scheme: str | None
 
 
 async def host_row(db: Db, host: str) -> HostRow:

@@ -20,19 +20,28 @@ class InboxItem:
 
 
 async def store_item(
-    db: Db, activity_id: str, actor_ap_id: str, document: dict[str, Any], recipient_id: int | None
+    db: Db,
+    activity_id: str,
+    actor_ap_id: str,
+    document: dict[str, Any],
+    recipient_id: int | None,
+    *,
+    notify: bool = True,
 ) -> bool:
-    """Insert a received activity; False when it was seen before (deduplicated on its id)."""
-    inserted = await db.fetchval(
-        """WITH stored AS (
-               INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
-               VALUES ($1, $2, $3, $4) ON CONFLICT (activity_id) DO NOTHING RETURNING id)
-           SELECT id FROM stored, pg_notify('buurtplein_work', 'inbox')""",
-        activity_id,
-        actor_ap_id,
-        recipient_id,
-        document,
-    )
+    """Insert a received activity; False when it was seen before (deduplicated on its id).
+
+    `notify` wakes idle workers in every process (`NOTIFY`); callers send it sparingly,
+    because a committing transaction that notifies cannot share its disk flush with others.
+    """
+    if notify:
+        sql = """WITH stored AS (
+                     INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (activity_id) DO NOTHING RETURNING id)
+                 SELECT id FROM stored, pg_notify('buurtplein_work', 'inbox')"""
+    else:
+        sql = """INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (activity_id) DO NOTHING RETURNING id"""
+    inserted = await db.fetchval(sql, activity_id, actor_ap_id, recipient_id, document)
     return inserted is not None
 
 

@@ -16,13 +16,15 @@ Only the first signature of a message (in ``Signature-Input`` order) is looked a
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from http_message_signatures import (
     HTTPMessageSignaturesException,
     HTTPMessageSigner,
@@ -33,7 +35,7 @@ from http_message_signatures import (
 from http_sfv.dictionary import Dictionary
 from http_sfv.item import InnerList, Item
 
-from activitypub.digests import check_content_digest
+from activitypub.digests import check_content_digest, make_content_digest
 from activitypub.keys import PrivateKey, PublicKey
 from activitypub.signatures import (
     HttpRequestParts,
@@ -46,6 +48,8 @@ from activitypub.signatures import (
 
 MAX_FIELD = 8192
 DEFAULT_COMPONENTS = ("@method", "@target-uri")
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 _OWN_HEADERS = frozenset({"signature", "signature-input", "content-digest"})
 
 
@@ -233,6 +237,8 @@ def sign_rfc9421(
     """
     own = _OWN_HEADERS if add_digest else _OWN_HEADERS - {"content-digest"}
     out = {name: value for name, value in headers.items() if name.lower() not in own}
+    if tuple(components) == DEFAULT_COMPONENTS and label == "sig1" and not include_alg and add_digest:
+        return _sign_default(method, url, out, body, key_id=key_id, private_key=private_key, now=now)
     if not add_digest:
         body = None
     elif body is None and expects_body_digest(method, body):
@@ -251,3 +257,37 @@ def sign_rfc9421(
         use_existing_digest=not add_digest and any(n.lower() == "content-digest" for n in out),
     )
     return message.headers
+
+
+def _sign_default(
+    method: str,
+    url: str,
+    out: dict[str, str],
+    body: bytes | None,
+    *,
+    key_id: str,
+    private_key: PrivateKey,
+    now: datetime,
+) -> dict[str, str]:
+    """The signature our deliveries use, built directly (the general library path costs
+    about ten times the Ed25519 signature itself): `@method`, `@target-uri` and, with a
+    body, `content-digest`; `created` and `keyid`. Verified by the library in the tests."""
+    if '"' in key_id or "\\" in key_id or not key_id.isprintable():
+        raise ValueError("key id cannot be sent in Signature-Input")
+    components = ['"@method"', '"@target-uri"']
+    lines = [f'"@method": {method.upper()}', f'"@target-uri": {url}']
+    if body is not None or expects_body_digest(method, body):
+        digest = make_content_digest(body or b"")
+        out["Content-Digest"] = digest
+        components.append('"content-digest"')
+        lines.append(f'"content-digest": {digest}')
+    params = f'({" ".join(components)});created={int(as_utc(now).timestamp())};keyid="{key_id}"'
+    lines.append(f'"@signature-params": {params}')
+    base = "\n".join(lines).encode()
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        signature = private_key.sign(base, _PKCS1V15, _SHA256)
+    else:
+        signature = private_key.sign(base)
+    out["Signature-Input"] = f"sig1={params}"
+    out["Signature"] = f"sig1=:{base64.b64encode(signature).decode()}:"
+    return out

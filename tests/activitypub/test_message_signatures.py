@@ -548,3 +548,32 @@ def test_missing_signature_header(ed_key: ed25519.Ed25519PrivateKey) -> None:
     parts = HttpRequestParts("GET", INBOX, {"signature-input": 'sig1=("@method");keyid="k"'}, b"")
     assert signature_key_id(parts) is None
     _check(parts, ed_key.public_key(), "missing signature")
+
+
+def test_default_signature_built_directly_verifies_with_the_library() -> None:
+    """Our deliveries' RFC 9421 signature is built without the library's signer; the
+    library's verifier (used for every incoming request) must accept it, for both key types."""
+    from datetime import UTC, datetime
+
+    from activitypub import keys as key_module
+    from activitypub.message_signatures import sign_rfc9421, verify_rfc9421
+    from activitypub.signatures import HttpRequestParts
+
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    for private in (key_module.generate_ed25519_key(), key_module.generate_rsa_key()):
+        body = b'{"type":"Create"}'
+        url = "https://b.example/users/x/inbox?page=1"
+        headers = sign_rfc9421(
+            "POST",
+            url,
+            {"Content-Type": "application/activity+json"},
+            body,
+            key_id="https://a.example/actor#k",
+            private_key=private,
+            now=now,
+        )
+        assert headers["Signature-Input"].startswith('sig1=("@method" "@target-uri" "content-digest");created=')
+        parts = HttpRequestParts("POST", url, {k.lower(): v for k, v in headers.items()}, body)
+        assert verify_rfc9421(parts, private.public_key(), now=now, max_skew=timedelta(hours=1)).ok
+        tampered = HttpRequestParts("POST", url, parts.headers, body + b" ")
+        assert not verify_rfc9421(tampered, private.public_key(), now=now, max_skew=timedelta(hours=1)).ok

@@ -65,6 +65,46 @@ def to_row(state: hoststate.HostState, scheme: str | None) -> HostRow:
     )
 
 
+class DoneBatch:
+    """Successful deliveries are marked done in batches (one statement for many rows).
+    Rows not yet flushed when a process dies stay leased and are sent again after the
+    lease: at least once, as receivers expect."""
+
+    SIZE = 64
+    DELAY = 0.05  # seconds a done row may wait for companions
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._ids: list[int] = []
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+
+    async def add(self, delivery_id: int) -> None:
+        self._ids.append(delivery_id)
+        if len(self._ids) >= self.SIZE:
+            await self.flush()
+        elif self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.DELAY)
+        try:
+            await self.flush()
+        except Exception as exc:
+            if not is_connection_error(exc):
+                log.error("could not mark deliveries done", exc_info=exc)
+
+    async def flush(self) -> None:
+        async with self._lock:
+            ids, self._ids = self._ids, []
+            if ids:
+                try:
+                    await delivery_store.finish_deliveries_done(self._pool, ids)
+                except Exception:
+                    self._ids.extend(ids)  # the database is away: keep them for the next flush
+                    raise
+
+
 class Workers:
     def __init__(
         self,
@@ -87,6 +127,7 @@ class Workers:
         self._inbox_wake = asyncio.Event()
         self._delivery_wake = asyncio.Event()
         self._bodies: OrderedDict[int, bytes] = OrderedDict()
+        self._done = DoneBatch(pool)
 
     def wake_inbox(self) -> None:
         self._inbox_wake.set()
@@ -229,6 +270,7 @@ class Workers:
                 running.add(task)
                 task.add_done_callback(running.discard)
             if len(claimed) < free:
+                await self._done.flush()
                 await self._sleep(self._delivery_wake)
         if running:
             # Let deliveries in flight finish; past the grace period cancel them: their rows
@@ -237,6 +279,7 @@ class Workers:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._done.flush()
 
     def _body(self, delivery: Delivery) -> bytes:
         body = self._bodies.get(delivery.activity_id)
@@ -275,7 +318,7 @@ class Workers:
         now = utcnow()
         self.metrics.count_delivery(result.outcome.name.lower())
         if result.outcome is Outcome.DONE:
-            await delivery_store.finish_delivery(self.pool, delivery.id, "done")
+            await self._done.add(delivery.id)
             if not _healthy_and_recent(host, result.scheme, now):
                 await delivery_store.update_host(
                     self.pool,

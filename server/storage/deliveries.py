@@ -130,6 +130,15 @@ async def finish_delivery(db: Db, delivery_id: int, state: str, error: str | Non
     )
 
 
+async def finish_deliveries_done(db: Db, delivery_ids: Sequence[int]) -> None:
+    """Mark many successful deliveries done in one statement."""
+    await db.execute(
+        """UPDATE deliveries SET state = 'done', last_error = NULL, locked_until = NULL, finished_at = now()
+           WHERE id = ANY($1::bigint[])""",
+        list(delivery_ids),
+    )
+
+
 async def reschedule_delivery(db: Db, delivery_id: int, at: datetime, error: str | None) -> None:
     await db.execute(
         "UPDATE deliveries SET next_attempt_at = $2, last_error = $3, locked_until = NULL WHERE id = $1",

@@ -307,6 +307,7 @@ def server_env(dsn: str, port: int, data_dir: str) -> dict[str, str]:
             "BUURTPLEIN_LISTEN_HOST": ADDRESS,
             "BUURTPLEIN_LISTEN_PORT": str(port),
             "BUURTPLEIN_WORKERS": "0",
+            "BUURTPLEIN_RATE_LIMITS_ENABLED": "false",
             "BUURTPLEIN_LOG_LEVEL": "warning",
             "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": NETWORKS,
             "BUURTPLEIN_DATA_DIR": data_dir,

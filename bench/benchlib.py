@@ -110,7 +110,7 @@ class Child:
             self.proc.wait(timeout=5)
 
 
-async def wait_http(url: str, *, timeout: float = 30.0, child: Child | None = None) -> None:
+async def wait_http(url: str, *, timeout: float = 30.0, child: Child | None = None) -> None:  # noqa: ASYNC109
     """Poll `url` until it answers (any status), at most `timeout` seconds."""
     import aiohttp
 

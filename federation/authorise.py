@@ -65,8 +65,11 @@ def check_origins(activity: dict[str, Any], actor: str, signer_owner: str) -> Re
         embedded = activity.get("object")
         if isinstance(embedded, dict) and kind != "Delete":
             owner = value_id(embedded.get("attributedTo")) or value_id(embedded.get("actor"))
-            if owner is not None and owner != actor and embedded.get("type") not in ACTOR_TYPES:
-                return Refusal(403, f"{kind} of an object attributed to someone else")
+            # A server may attribute an object to another of its own actors (Mobilizon: an
+            # event by a member, attributed to the group); never to an actor elsewhere.
+            foreign_owner = owner is not None and owner != actor and origin(owner) != origin(actor)
+            if foreign_owner and embedded.get("type") not in ACTOR_TYPES:
+                return Refusal(403, f"{kind} of an object attributed to an actor on another server")
     return None
 
 

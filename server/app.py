@@ -21,13 +21,22 @@ from server.logs import request_id
 from server.metrics import Metrics
 from server.routes import (
     actors,
+    api,
     authorized_fetch,
+    calendar,
     collections,
+    embeds,
+    events,
+    feeds,
     health,
     inbox,
+    media,
     metrics,
+    neighbourhoods,
     nodeinfo,
     objects,
+    pages,
+    ratelimit_middleware,
     webfinger,
 )
 from server.services import open_services
@@ -108,4 +117,13 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     objects.setup(app)
     webfinger.setup(app)
     nodeinfo.setup(app)
+    ratelimit_middleware.setup(app)
+    pages.setup(app)
+    media.setup(app)
+    feeds.setup(app)
+    calendar.setup(app)
+    api.setup(app)
+    embeds.setup(app)
+    events.setup(app)
+    neighbourhoods.setup(app)
     return app

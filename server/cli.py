@@ -17,6 +17,7 @@ import click
 
 from server.config import ConfigError, Settings, ensure_secret_key, load_settings
 from server.logs import configure_logging
+from server.portability.commands import PORTABILITY_COMMANDS
 from server.runtime import StartupError
 from server.storage.embedded import EmbeddedDatabaseRefused
 from server.storage.migrations import MigrationError
@@ -189,10 +190,25 @@ def check(ctx: click.Context) -> None:
         sys.exit(1)
 
 
+@cli.command("sync-calendars")
+@click.pass_context
+def sync_calendars(ctx: click.Context) -> None:
+    """Import the external calendars that are due (the iCal bridge; run from cron)."""
+    from server.calendar_sync import sync_calendars_once
+
+    results = _run(lambda: sync_calendars_once(_settings(ctx)))
+    failed = [r for r in results if r.status != "ok"]
+    click.echo(f"synced {len(results)} calendar(s), {len(failed)} stopped")
+
+
 def _pool(settings: Settings) -> Any:
     from server.serve import migrated_pool
 
     return migrated_pool(settings)
+
+
+for _command in PORTABILITY_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -52,7 +52,30 @@ class Settings:
     worker_stop_grace_seconds: float = 5.0
     delivery_concurrency: int = 32
     per_host_concurrency: int = 8
+    rate_limits_enabled: bool = True
+    inbox_rate_per_ip: int = 6000
+    inbox_burst_per_ip: int = 600
+    inbox_rate_per_key: int = 1200
+    inbox_burst_per_key: int = 300
+    api_rate_per_ip: int = 300
+    api_burst_per_ip: int = 60
+    auth_rate_per_ip: int = 5
+    auth_burst_per_ip: int = 10
+    rate_limit_max_keys: int = 50_000
+    trusted_proxies: tuple[Network, ...] = ()
+    federation_allowlist_only: bool = False
     metrics_token: str = ""
+    media_max_bytes: int = 8 * 1024 * 1024
+    media_max_pixels: int = 40_000_000
+    feed_items: int = 50
+    calendar_max_events: int = 500
+    calendar_sync_minutes: int = 60
+    calendar_fetch_max_bytes: int = 2 * 1024 * 1024
+    calendar_fetch_timeout_seconds: float = 20.0
+    calendar_import_max_events: int = 1000
+    calendar_recurrence_days: int = 180
+    poll_close_interval_seconds: float = 15.0
+    archive_max_bytes: int = 512 * 1024 * 1024
     name: str = "Buurtplein"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -70,6 +93,7 @@ class Settings:
 
 
 _FIELD_TYPES: dict[str, str] = {
+    "poll_close_interval_seconds": "float",
     "listen_port": "int",
     "signature_max_skew_seconds": "int",
     "inbox_max_bytes": "int",
@@ -83,8 +107,30 @@ _FIELD_TYPES: dict[str, str] = {
     "fetch_timeout_seconds": "float",
     "connect_timeout_seconds": "float",
     "authorized_fetch": "bool",
+    "federation_allowlist_only": "bool",
     "data_dir": "path",
     "allowed_private_networks": "networks",
+    "feed_items": "int",
+    "calendar_max_events": "int",
+    "calendar_sync_minutes": "int",
+    "calendar_fetch_max_bytes": "int",
+    "calendar_fetch_timeout_seconds": "float",
+    "calendar_import_max_events": "int",
+    "calendar_recurrence_days": "int",
+    "media_max_bytes": "int",
+    "media_max_pixels": "int",
+    "rate_limits_enabled": "bool",
+    "inbox_rate_per_ip": "int",
+    "inbox_burst_per_ip": "int",
+    "inbox_rate_per_key": "int",
+    "inbox_burst_per_key": "int",
+    "api_rate_per_ip": "int",
+    "api_burst_per_ip": "int",
+    "auth_rate_per_ip": "int",
+    "auth_burst_per_ip": "int",
+    "rate_limit_max_keys": "int",
+    "trusted_proxies": "networks",
+    "archive_max_bytes": "int",
 }
 
 
@@ -183,6 +229,7 @@ def _validate(settings: Settings) -> None:
         "fetch_max_bytes",
         "workers",
         "per_host_concurrency",
+        "rate_limit_max_keys",
     ):
         if getattr(settings, name) < 1 and not (name == "workers" and getattr(settings, name) == 0):
             raise ConfigError(f"{name} must be a positive number")

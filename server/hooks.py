@@ -37,9 +37,7 @@ async def run_remote_object_stored(ctx: HandlerContext, activity: dict[str, Any]
             log.exception("hook failed", extra={"hook": getattr(hook, "__name__", "?"), "object": row.ap_id})
 
 
-async def run_local_post_published(
-    fed: Federating, author: ActorRow, row: ObjectRow, create: dict[str, Any]
-) -> None:
+async def run_local_post_published(fed: Federating, author: ActorRow, row: ObjectRow, create: dict[str, Any]) -> None:
     for hook in local_post_published:
         try:
             await hook(fed, author, row, create)

@@ -7,9 +7,13 @@ amplification; an actor cache entry older than ACTOR_TTL is refreshed on use.
 
 from __future__ import annotations
 
+import copy
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,16 +24,25 @@ from federation.actors import RemoteActor, fetch_actor, fetch_key_owner
 from federation.fetch import Fetched, fetch_object
 from federation.http import HttpClient, RequestError
 from federation.ports import RequestSigner, ResolvedKey
+from server.fetch_budget import FetchBudget
 from server.keyring import SigningKeys
 from server.storage import actors as actor_store
-from server.storage import policy as policy_store
+from server.storage import instance_policy
 from server.storage.actors import ActorRow
 from server.storage.pool import Pool
 
 log = logging.getLogger(__name__)
 REFRESH_INTERVAL = timedelta(minutes=5)
+KEY_MEMORY_SECONDS = 60.0  # a key found in this process is reused this long without a query
+KEY_MEMORY_SIZE = 10_000
 ACTOR_TTL = timedelta(days=1)
 Clock = Callable[[], datetime]
+
+
+@lru_cache(maxsize=4096)
+def parsed_public_key(pem: str) -> keys.PublicKey:
+    """Parsing a PEM costs more than verifying with it: keep the parsed keys of busy senders."""
+    return keys.load_public_key(pem)
 
 
 def utcnow() -> datetime:
@@ -100,11 +113,32 @@ class RemoteActors:
         client: HttpClient,
         signer: Callable[[], RequestSigner],
         clock: Clock = utcnow,
+        *,
+        allowlist_only: bool = False,
     ) -> None:
         self._pool = pool
+        self._allowlist_only = allowlist_only
         self._client = client
         self._signer = signer
         self._clock = clock
+        self._budget: FetchBudget | None = None
+        # Keys verified recently, shared by budgeted views: no database round trip per request.
+        self._memory: OrderedDict[str, tuple[float, ResolvedKey]] = OrderedDict()
+
+    def budgeted(self, budget: FetchBudget) -> RemoteActors:
+        """This object counting its network fetches against `budget` (one incoming activity's
+        allowance); already budgeted, it is returned as it is, so nested handlers share one."""
+        if self._budget is not None:
+            return self
+        view = copy.copy(self)
+        view._budget = budget
+        return view
+
+    def _may_fetch(self, url: str) -> bool:
+        if self._budget is None or self._budget.spend():
+            return True
+        log.info("fetch budget of this activity used up", extra={"url": url[:200]})
+        return False
 
     async def store(self, actor: RemoteActor) -> ActorRow:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -113,6 +147,22 @@ class RemoteActors:
         return row
 
     async def resolve(self, key_id: str, *, refresh: bool = False) -> ResolvedKey | None:
+        if not refresh:
+            remembered = self._memory.get(key_id)
+            if remembered is not None and time.monotonic() - remembered[0] < KEY_MEMORY_SECONDS:
+                return remembered[1]
+        found = await self._resolve(key_id, refresh=refresh)
+        if found is not None:
+            self._remember(found)
+        return found
+
+    def _remember(self, key: ResolvedKey) -> None:
+        self._memory[key.key_id] = (time.monotonic(), key)
+        self._memory.move_to_end(key.key_id)
+        while len(self._memory) > KEY_MEMORY_SIZE:
+            self._memory.popitem(last=False)
+
+    async def _resolve(self, key_id: str, *, refresh: bool) -> ResolvedKey | None:
         cached = await actor_store.key_by_id(self._pool, key_id)
         if cached is not None and cached.private_pem is None:
             young = self._clock() - cached.fetched_at < REFRESH_INTERVAL
@@ -120,6 +170,8 @@ class RemoteActors:
                 return self._resolved(cached.key_id, cached.actor_ap_id, cached.public_pem, cached.fetched_at)
         elif cached is not None:
             return None  # our own key: a request signed with it did not come from us
+        if not self._may_fetch(key_id):
+            return None
         try:
             actor = await fetch_key_owner(self._client, key_id, signer=self._signer())
         except RequestError as exc:
@@ -134,7 +186,7 @@ class RemoteActors:
 
     def _resolved(self, key_id: str, owner: str, pem: str, fetched_at: datetime) -> ResolvedKey | None:
         try:
-            public = keys.load_public_key(pem)
+            public = parsed_public_key(pem)
         except ValueError:
             return None
         return ResolvedKey(key_id=key_id, owner=owner, public_key=public, fetched_at=fetched_at)
@@ -143,6 +195,8 @@ class RemoteActors:
         """The actor from the cache, fetched when unknown, stale, or on request."""
         row = await actor_store.actor_by_ap_id(self._pool, ap_id)
         if row is not None and (row.is_local or not (refresh or self._stale(row))):
+            return row
+        if not self._may_fetch(ap_id):
             return row
         try:
             fetched = await fetch_actor(self._client, ap_id, signer=self._signer())
@@ -156,11 +210,18 @@ class RemoteActors:
             return row
         return await self.store(fetched)
 
+    @property
+    def http(self) -> HttpClient:
+        """The outbound client (for lookups such as WebFinger that are not actor fetches)."""
+        return self._client
+
     def _stale(self, row: ActorRow) -> bool:
         return row.fetched_at is None or self._clock() - row.fetched_at > ACTOR_TTL
 
     async def fetch_document(self, url: str) -> dict[str, Any] | None:
         """A remote object fetched (signed) from its origin, or None."""
+        if not self._may_fetch(url):
+            return None
         try:
             result = await fetch_object(self._client, url, signer=self._signer())
         except RequestError:
@@ -168,8 +229,10 @@ class RemoteActors:
         return result.document if isinstance(result, Fetched) else None
 
     async def is_blocked(self, actor: str) -> bool:
+        """Suspended or instance-blocked actors, suspended domains (a `limit` block lets the
+        actor in) and, with federation_allowlist_only, domains not on the allowlist."""
         host = (urlsplit(actor).hostname or "").lower()
-        return await policy_store.is_blocked(self._pool, actor, host)
+        return await instance_policy.is_refused(self._pool, actor, host, allowlist_only=self._allowlist_only)
 
     async def is_known_actor(self, actor: str) -> bool:
         return await actor_store.actor_by_ap_id(self._pool, actor) is not None

@@ -41,5 +41,10 @@ async def open_services(settings: Settings, pool: Pool) -> AsyncIterator[Service
     async with HttpClient(
         settings.base_url, limits=http_limits(settings), allowed=settings.allowed_private_networks
     ) as client:
-        remote = RemoteActors(pool, client, lambda: make_signer(instance_keys))
+        remote = RemoteActors(
+            pool,
+            client,
+            lambda: make_signer(instance_keys),
+            allowlist_only=settings.federation_allowlist_only,
+        )
         yield Services(keyring=keyring, instance_actor=instance_actor, http=client, remote=remote)

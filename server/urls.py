@@ -57,6 +57,10 @@ class Urls:
     def featured(self, username: str) -> str:
         return self.actor(username) + "/featured"
 
+    def moderators(self, username: str) -> str:
+        """A neighbourhood's moderators (FEP-1b12: the Group's `attributedTo`)."""
+        return self.actor(username) + "/moderators"
+
     def shared_inbox(self) -> str:
         return f"{self.base}/inbox"
 
@@ -72,8 +76,32 @@ class Urls:
     def activity(self, uid: str) -> str:
         return f"{self.base}/activities/{uid}"
 
+    def media(self, file_name: str) -> str:
+        return f"{self.base}/media/{quote(file_name)}"
+
+    def tag(self, name: str) -> str:
+        return f"{self.base}/tags/{quote(name)}"
+
     def subscribe_template(self) -> str:
         return f"{self.base}/authorize_interaction?uri={{uri}}"
+
+    # Public feeds (docs/feeds.md): scope is "instance", "neighbourhoods/<name>",
+    # "residents/<name>" or "tags/<tag>"; fmt is "atom" or "rss".
+    def feed(self, scope: str, fmt: str) -> str:
+        return f"{self.base}/feeds/{quote(scope)}.{fmt}"
+
+    def calendar(self, scope: str) -> str:
+        """scope: "instance", "neighbourhoods/<name>", "events/<uid>" or "my/<token>"."""
+        return f"{self.base}/calendar/{quote(scope)}.ics"
+
+    def webcal(self, https_url: str) -> str:
+        return "webcal://" + https_url.split("://", 1)[1]
+
+    def api(self, path: str) -> str:
+        return f"{self.base}/api/{path.lstrip('/')}"
+
+    def embed(self, neighbourhood: str, kind: str) -> str:
+        return f"{self.base}/embed/neighbourhoods/{quote(neighbourhood)}/{kind}"
 
     def is_local(self, url: str) -> bool:
         return url == self.base or url.startswith(self.base + "/") or url.startswith(self.base + "#")

@@ -71,7 +71,7 @@ def actor_document(actor: ActorRow, actor_keys: Sequence[PublishedKey], settings
         raise ValueError(f"local actor {actor.ap_id} has no RSA key")
     ed = next((k for k in actor_keys if k.algorithm == "ed25519"), None)
     is_application = actor.kind == "Application"
-    return build_actor(
+    document = build_actor(
         actor_id=actor.ap_id,
         actor_type=actor.kind,
         preferred_username=actor.username,
@@ -97,6 +97,9 @@ def actor_document(actor: ActorRow, actor_keys: Sequence[PublishedKey], settings
         indexable=actor.discoverable and not is_application,
         published=actor.created_at,
     )
+    if actor.kind == "Group":  # FEP-1b12: the moderators, as a collection (Lemmy reads it so)
+        document["attributedTo"] = urls.moderators(actor.username)
+    return document
 
 
 def tombstone_document(ap_id: str, *, former_type: str | None, deleted: datetime | None) -> JSON:

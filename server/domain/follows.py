@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.domain.federation_context import Federating
+from server.domain.notifications import notify
 from server.domain.publish import new_activity_id, publish
 from server.storage import follows as follow_store
 from server.storage import moderation as moderation_store
@@ -33,7 +34,9 @@ async def follow(fed: Federating, follower: ActorRow, target_ap_id: str) -> str:
     async with fed.pool.acquire() as conn, conn.transaction():
         state = "pending" if not target.is_local or target.manually_approves else "accepted"
         await follow_store.upsert_follow(conn, activity["id"], follower.id, target.id, state)
-        if not target.is_local:
+        if target.is_local:
+            await notify(conn, target.id, "follow" if state == "accepted" else "follow_request", follower.id, None)
+        else:
             await publish(conn, fed.settings, fed.keyring, follower, activity, inboxes=[target.inbox_url])
     return str(activity["id"])
 

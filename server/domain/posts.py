@@ -1,4 +1,10 @@
-"""Residents and neighbourhoods post, edit, delete, like and boost; each federates."""
+"""Residents and neighbourhoods post, edit, delete, like and boost; each federates.
+
+A post is a Note, or an Article when it has a title (`name`). It may carry a content
+warning (`summary` + `sensitive`), a language (`contentMap`), Mention and Hashtag tags,
+image attachments (uploaded with server.domain.media), and any of five visibilities
+(server.domain.addressing). What a resident typed becomes a post in server.domain.compose.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,26 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import nh3
-
 from activitypub.terms import PUBLIC
 from server import hooks
+from server.domain.addressing import VISIBILITIES, audience
 from server.domain.federation_context import Federating
+from server.domain.html import sanitise_html
+from server.domain.notifications import notify_about_post
+from server.domain.post_fields import PostOptions, hashtag_tag, mention_tag, option_fields
 from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
+from server.storage import media as media_store
 from server.storage import objects as object_store
+from server.storage import tags as tag_store
 from server.storage.actors import ActorRow
 from server.storage.objects import ObjectRow
 
 AS = "https://www.w3.org/ns/activitystreams"
-VISIBILITIES = ("public", "unlisted", "followers", "direct")
+KINDS = ("Note", "Article")
+MAX_ATTACHMENTS = 4
+
+__all__ = ["VISIBILITIES", "NotAllowed", "PostOptions", "audience", "create_note", "delete_note", "edit_note", "react"]
 
 
 class NotAllowed(PermissionError):
@@ -26,18 +39,15 @@ class NotAllowed(PermissionError):
 
 
 def sanitise(html: str) -> str:
-    return nh3.clean(html, link_rel="nofollow noopener noreferrer")
+    return sanitise_html(html)
 
 
-def audience(author: ActorRow, visibility: str, mentions: list[str]) -> tuple[list[str], list[str]]:
-    followers = author.followers_url or author.ap_id + "/followers"
-    if visibility == "public":
-        return [PUBLIC], [followers, *mentions]
-    if visibility == "unlisted":
-        return [followers], [PUBLIC, *mentions]
-    if visibility == "followers":
-        return [followers], list(mentions)
-    return list(mentions), []
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 async def create_note(
@@ -50,26 +60,35 @@ async def create_note(
     mentions: list[str] | None = None,
     extra_cc: list[str] | None = None,
     extra_fields: dict[str, Any] | None = None,
+    options: PostOptions | None = None,
 ) -> ObjectRow:
-    """Publish a Note. `extra_cc` adds addressees (e.g. a neighbourhood the post is for);
-    `extra_fields` adds AS2 properties to the Note (e.g. `audience`, `tag`, `summary`)."""
+    """Publish a Note (an Article when `options.title` is set). `mentions` are actor ids
+    (each gets a Mention tag, delivery and a notification); `extra_cc` adds addressees
+    (e.g. a neighbourhood the post is for); `extra_fields` adds AS2 properties."""
+    opts = options or PostOptions()
     if visibility not in VISIBILITIES:
         raise ValueError(f"unknown visibility {visibility}")
-    mentioned = mentions or []
-    to, cc = audience(author, visibility, mentioned)
+    mentioned = await _mentioned_actors(fed, [*(mentions or []), *await _replied_to_author(fed, author, in_reply_to)])
+    to, cc = audience(author, visibility, [a.ap_id for a in mentioned], opts.neighbourhood)
     cc = [*cc, *(extra_cc or [])]
-    now = datetime.now(UTC).replace(microsecond=0)
+    media = await media_store.unattached_media_of(fed.pool, author.id, opts.media_ids[:MAX_ATTACHMENTS])
+    now = _now()
     object_id = fed.urls.object(uuid.uuid4().hex)
+    html = sanitise_html(content)
+    tags = [mention_tag(a) for a in mentioned] + [hashtag_tag(fed.urls, n) for n in opts.hashtags]
     note: dict[str, Any] = {
         "id": object_id,
-        "type": "Note",
+        "type": "Article" if opts.title else "Note",
         "attributedTo": author.ap_id,
-        "content": sanitise(content),
-        "published": now.isoformat().replace("+00:00", "Z"),
+        "content": html,
+        "published": _iso(now),
         "to": to,
         "cc": cc,
         "url": object_id,
+        **option_fields(fed.urls, html, opts, media),
     }
+    if tags:
+        note["tag"] = tags
     if in_reply_to:
         note["inReplyTo"] = in_reply_to
     note.update(extra_fields or {})
@@ -83,24 +102,30 @@ async def create_note(
         "cc": cc,
         "published": note["published"],
     }
-    inboxes = await _mention_inboxes(fed, mentioned)
+    inboxes = [a.inbox_url for a in mentioned if not a.is_local]
+    inboxes += await _neighbourhood_inbox(fed, opts.neighbourhood)
+    local_mentioned = [a.id for a in mentioned if a.is_local]
     async with fed.pool.acquire() as conn, conn.transaction():
         row = await object_store.insert_object(
             conn,
             {
                 "ap_id": object_id,
-                "type": "Note",
+                "type": note["type"],
                 "actor_id": author.id,
                 "attributed_to": author.ap_id,
                 "in_reply_to": in_reply_to,
                 "visibility": visibility,
                 "is_local": True,
-                "content": note["content"],
+                "content": html,
                 "document": note,
                 "published_at": now,
             },
         )
         assert row is not None
+        if local_mentioned:
+            await object_store.add_recipients(conn, row.id, local_mentioned)
+        await tag_store.add_tags(conn, row.id, opts.hashtags)
+        await media_store.attach_media(conn, row.id, [m.id for m in media])
         await publish(
             conn,
             fed.settings,
@@ -108,19 +133,36 @@ async def create_note(
             author,
             create,
             inboxes=inboxes,
-            to_followers=visibility != "direct",
+            to_followers=visibility in ("public", "unlisted", "followers"),
         )
+        await notify_about_post(conn, row, local_mentioned)
     await hooks.run_local_post_published(fed, author, row, create)
     return row
 
 
-async def _mention_inboxes(fed: Federating, mentioned: list[str]) -> list[str]:
-    found = []
-    for ap_id in mentioned:
+async def _replied_to_author(fed: Federating, author: ActorRow, in_reply_to: str | None) -> list[str]:
+    """A reply is addressed to (and mentions) the author of the post it answers."""
+    parent = await object_store.object_by_ap_id(fed.pool, in_reply_to) if in_reply_to else None
+    if parent is None or parent.deleted_at is not None or parent.attributed_to == author.ap_id:
+        return []
+    return [parent.attributed_to]
+
+
+async def _mentioned_actors(fed: Federating, mentioned: list[str]) -> list[ActorRow]:
+    found: dict[str, ActorRow] = {}
+    for ap_id in dict.fromkeys(mentioned):
         actor = await fed.remote.actor(ap_id)
-        if actor is not None and not actor.is_local:
-            found.append(actor.inbox_url)
-    return found
+        if actor is not None:
+            found[actor.ap_id] = actor
+    return list(found.values())
+
+
+async def _neighbourhood_inbox(fed: Federating, neighbourhood: str | None) -> list[str]:
+    """A remote neighbourhood gets the post in its inbox (it relays to its followers)."""
+    if not neighbourhood:
+        return []
+    group = await fed.remote.actor(neighbourhood)
+    return [group.inbox_url] if group is not None and not group.is_local else []
 
 
 async def _own(fed: Federating, author: ActorRow, object_id: str) -> ObjectRow:
@@ -134,8 +176,10 @@ async def edit_note(fed: Federating, author: ActorRow, object_id: str, content: 
     row = await _own(fed, author, object_id)
     assert row.document is not None
     note = dict(row.document)
-    note["content"] = sanitise(content)
-    note["updated"] = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    note["content"] = sanitise_html(content)
+    if isinstance(note.get("contentMap"), dict):
+        note["contentMap"] = {language: note["content"] for language in note["contentMap"]}
+    note["updated"] = _iso(_now())
     update = {
         "@context": AS,
         "id": new_activity_id(fed.settings),
@@ -147,7 +191,14 @@ async def edit_note(fed: Federating, author: ActorRow, object_id: str, content: 
     }
     async with fed.pool.acquire() as conn, conn.transaction():
         await object_store.update_object(conn, object_id, note["content"], note)
-        await publish(conn, fed.settings, fed.keyring, author, update, to_followers=row.visibility != "direct")
+        await publish(
+            conn,
+            fed.settings,
+            fed.keyring,
+            author,
+            update,
+            to_followers=row.visibility in ("public", "unlisted", "followers"),
+        )
 
 
 async def delete_note(fed: Federating, author: ActorRow, object_id: str) -> None:
@@ -171,7 +222,7 @@ async def delete_note(fed: Federating, author: ActorRow, object_id: str) -> None
             author,
             delete,
             inboxes=inboxes,
-            to_followers=row.visibility != "direct",
+            to_followers=row.visibility in ("public", "unlisted", "followers"),
         )
 
 

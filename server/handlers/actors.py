@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from activitypub.jsonld import get_id
 from federation.dispatch import Handled, Result, Skipped
-from server.domain.publish import new_activity_id, publish
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
@@ -29,31 +28,42 @@ async def on_delete_actor(ctx: HandlerContext, activity: Activity) -> Result:
 
 @dispatcher.on("Move")
 async def on_move(ctx: HandlerContext, activity: Activity) -> Result:
-    """Followers here follow the new actor, if it lists the old one in alsoKnownAs."""
+    """An actor we know moved (a Person or a Group alike): local followers follow the new
+    actor — directly when it is ours (e.g. a neighbourhood imported here), else with a
+    Follow — and the old follow is undone. Only when the new actor, fetched fresh, lists the
+    old one in alsoKnownAs and has not moved itself; each (old, new) pair is processed once."""
+    from server.portability.move import redirect_follow
+    from server.storage import portability as portability_store
+
     old_id = get_id(activity.get("object"))
     new_id = get_id(activity.get("target"))
-    if old_id != ctx.sender.ap_id or new_id is None:
-        return Skipped("Move of another actor or without a target")
-    new_actor = await ctx.remote.actor(new_id, refresh=True)
-    if new_actor is None:
+    if old_id != ctx.sender.ap_id or new_id is None or new_id == old_id:
+        return Skipped("Move of another actor, without a target, or onto itself")
+    if ctx.is_local(new_id):
+        new_actor = await actor_store.actor_by_ap_id(ctx.pool, new_id)
+    else:
+        new_actor = await ctx.remote.actor(new_id, refresh=True)
+    if new_actor is None or new_actor.gone_at is not None:
         return Skipped("the new actor could not be fetched")
     if ctx.sender.ap_id not in new_actor.also_known_as:
         return Skipped("the new actor does not list the old one in alsoKnownAs")
+    if new_actor.moved_to:
+        return Skipped("the new actor has itself moved")
     moved = 0
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await actor_store.set_moved_to(conn, ctx.sender.ap_id, new_id)
+        if await portability_store.move_recorded(conn, "received", ctx.sender.ap_id, new_actor.ap_id):
+            return Skipped("this move was processed already")
+        await actor_store.set_moved_to(conn, ctx.sender.ap_id, new_actor.ap_id)
         for follower in await actor_store.local_followers(conn, ctx.sender.id):
-            follow = {
-                "@context": "https://www.w3.org/ns/activitystreams",
-                "id": new_activity_id(ctx.settings),
-                "type": "Follow",
-                "actor": follower.ap_id,
-                "object": new_id,
-            }
-            await follow_store.upsert_follow(conn, follow["id"], follower.id, new_actor.id, "pending")
-            await follow_store.delete_follow(conn, follower.id, ctx.sender.id)
-            await publish(conn, ctx.settings, ctx.keyring, follower, follow, inboxes=[new_actor.inbox_url])
-            moved += 1
+            moved += await redirect_follow(conn, ctx.settings, ctx.keyring, follower, ctx.sender, new_actor)
+        await portability_store.record_move(
+            conn,
+            "received",
+            ctx.sender.ap_id,
+            new_actor.ap_id,
+            activity_ap_id=get_id(activity),
+            follows_moved=moved,
+        )
     return Handled(f"moved {moved} follow(s)")
 
 

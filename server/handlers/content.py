@@ -1,31 +1,59 @@
 """Create, Update and Delete of posts (Note, Article, Page), Events and Questions.
 
 Only the owner may update or delete an object; a Delete that arrives before its Create
-leaves a tombstone, and the late Create loses."""
+leaves a tombstone, and the late Create loses.
+
+Content is sanitised (server.domain.html); hashtags are recorded (at most MAX_TAGS);
+attachments stay remote URLs in the stored document and are never fetched here.
+Notifications for local actors mentioned or answered come from the hook registered by
+server.domain.notifications."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import nh3
-
 from activitypub.audience import Visibility, classify
-from activitypub.jsonld import get_id, ids, language_map_value, parse_datetime
+from activitypub.jsonld import as_list, get_id, ids, language_map_value, parse_datetime
 from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server import hooks
+from server.domain import notifications
+from server.domain.addressing import members_collection
+from server.domain.html import sanitise_html
+from server.domain.post_text import MAX_TAGS, is_tag_name, normalise_tag
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
 from server.storage import objects as object_store
+from server.storage import tags as tag_store
 from server.storage.actors import ActorRow
 
 CONTENT_TYPES = ("Note", "Article", "Page", "Event", "Question")
 MAX_CONTENT = 100_000
 
+notifications.register_hooks()
+
 
 def sanitise(html: str) -> str:
-    return nh3.clean(html[:MAX_CONTENT], link_rel="nofollow noopener noreferrer")
+    return sanitise_html(html[:MAX_CONTENT])
+
+
+def hashtags_of(obj: dict[str, Any]) -> list[str]:
+    """Normalised names of the object's Hashtag tags, at most MAX_TAGS."""
+    found: dict[str, None] = {}
+    for tag in as_list(obj.get("tag"))[: MAX_TAGS * 4]:
+        if isinstance(tag, dict) and tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
+            name = normalise_tag(tag["name"])
+            if is_tag_name(name):
+                found.setdefault(name, None)
+        if len(found) >= MAX_TAGS:
+            break
+    return list(found)
+
+
+def members_urls(obj: dict[str, Any]) -> list[str]:
+    """Members collections the object may be addressed to: its neighbourhoods' (`audience`)."""
+    return [members_collection(group) for group in ids(obj.get("audience"))[:5]]
 
 
 async def _embedded_or_fetched(ctx: HandlerContext, activity: Activity) -> dict[str, Any] | None:
@@ -95,7 +123,7 @@ async def store_remote_object(
     kind = str(obj.get("type"))
     if kind not in CONTENT_TYPES:
         return Skipped(f"unsupported object type {kind}")
-    visibility = classify(obj, owner.followers_url)
+    visibility = classify(obj, owner.followers_url, members_urls=members_urls(obj))
     recipients = await _local_recipients(ctx, activity or {}, obj)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await object_store.insert_object(conn, _row(owner, obj, kind, visibility))
@@ -103,6 +131,7 @@ async def store_remote_object(
             return Skipped("object known already (or deleted before it arrived)")
         if recipients:
             await object_store.add_recipients(conn, row.id, recipients)
+        await tag_store.add_tags(conn, row.id, hashtags_of(obj))
     await hooks.run_remote_object_stored(ctx, activity or {}, row)
     return Handled(f"stored {kind}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from activitypub.jsonld import get_id
 from federation.dispatch import Handled, Result, Skipped
+from server.domain.notifications import notify
 from server.domain.publish import new_activity_id, publish
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import try_delegates
@@ -25,6 +26,7 @@ async def on_follow(ctx: HandlerContext, activity: Activity) -> Result:
             return Skipped("Follow of an unknown actor")
         state = "pending" if target.manually_approves else "accepted"
         await follow_store.upsert_follow(conn, activity["id"], ctx.sender.id, target.id, state)
+        await notify(conn, target.id, "follow" if state == "accepted" else "follow_request", ctx.sender.id, None)
         if state == "accepted":
             await publish(
                 conn,

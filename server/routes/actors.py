@@ -3,23 +3,21 @@ ActivityPub clients, a plain HTML profile page to everyone else; 410 + Tombstone
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import orjson
 from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
-from server.convert.to_as import actor_document, sanitise_html, tombstone_document
+from server.convert.to_as import actor_document, tombstone_document
 from server.routes.authorized_fetch import public_document
 from server.routes.negotiation import (
     activity_body_response,
     activity_response,
-    html_response,
     negotiated_error,
-    render_page,
     wants_activity_json,
 )
+from server.routes.pages_actors import actor_page
 from server.storage import actors as actor_store
 from server.storage.actors import ActorRow, PublicKeyRow
 from server.urls import INSTANCE_ACTOR_USERNAME
@@ -43,21 +41,7 @@ def rendered_document(app: web.Application, actor: ActorRow, keys: Sequence[Publ
     return body
 
 
-def profile_page(actor: ActorRow, handle: str) -> str:
-    summary = sanitise_html(actor.summary)
-    body = f"<h1>{html.escape(actor.name or actor.username)}</h1>\n<p>{html.escape(handle)}</p>\n" + (
-        f"<div>{summary}</div>\n" if summary else ""
-    )
-    return render_page(
-        title=f"{actor.name or actor.username} ({handle})",
-        body_html=body,
-        lang=PAGE_LANGUAGE,
-        alternate=actor.ap_id,
-    )
-
-
 async def serve_actor(request: web.Request, username: str) -> web.Response:
-    settings = request.app[SETTINGS]
     as2 = wants_activity_json(request)
     found = await actor_store.local_actor_with_keys(request.app[POOL], username)
     if found is None:
@@ -71,8 +55,10 @@ async def serve_actor(request: web.Request, username: str) -> web.Response:
         return negotiated_error(request, 410, "this account is gone")
     if as2:
         return activity_body_response(rendered_document(request.app, actor, public_keys))
-    handle = f"@{actor.username}@{settings.domain}"
-    return html_response(profile_page(actor, handle))
+    if actor.moved_to:
+        # Moved (docs/portability.md): a person following an old link lands on the new actor.
+        raise web.HTTPFound(actor.moved_to)
+    return await actor_page(request, actor)
 
 
 @public_document

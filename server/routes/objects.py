@@ -16,7 +16,6 @@ from server.appkeys import POOL, SETTINGS
 from server.convert.to_as import (
     is_public_activity,
     object_document,
-    sanitise_html,
     tombstone_document,
     with_context,
 )
@@ -27,6 +26,7 @@ from server.routes.negotiation import (
     render_page,
     wants_activity_json,
 )
+from server.routes.pages_actors import post_page
 from server.storage import objects as object_store
 from server.urls import Urls
 
@@ -49,19 +49,7 @@ async def get_object(request: web.Request) -> web.Response:
         return negotiated_error(request, 404, "not found")
     if wants_activity_json(request):
         return activity_response(object_document(obj))
-    body = (
-        f"<article>\n<p>{html.escape(obj.attributed_to)}</p>\n"
-        f"<div>{sanitise_html(obj.content)}</div>\n"
-        f'<p><time datetime="{obj.published_at.isoformat()}">'
-        f"{html.escape(obj.published_at.strftime('%Y-%m-%d %H:%M UTC'))}</time></p>\n</article>"
-    )
-    page = render_page(
-        title=f"{obj.type} – {settings.name}",
-        body_html=body,
-        lang=PAGE_LANGUAGE,
-        alternate=obj.ap_id,
-    )
-    return html_response(page)
+    return await post_page(request, obj)
 
 
 async def get_activity(request: web.Request) -> web.Response:

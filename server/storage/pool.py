@@ -28,12 +28,6 @@ async def _init_connection(conn: Any) -> None:
     )
 
 
-async def _keep_session(conn: Any) -> None:
-    """Release without the default reset query (one round trip saved per request): we set
-    no session state, hold no session advisory locks on pooled connections, and remove
-    LISTEN handlers before releasing (asyncpg then sends UNLISTEN itself)."""
-
-
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
     try:
         pool = await asyncpg.create_pool(
@@ -41,7 +35,6 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Poo
             min_size=min_size,
             max_size=max_size,
             init=_init_connection,
-            reset=_keep_session,
             command_timeout=60,
             max_inactive_connection_lifetime=300,
         )

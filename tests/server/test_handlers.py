@@ -67,7 +67,8 @@ async def test_update_and_delete_by_someone_else_change_nothing(instance: Instan
         )
         headers = peer.signed_headers(mallory, instance.url("/inbox"), update)
         async with instance.session.post(instance.url("/inbox"), data=update, headers=headers) as resp:
-            assert resp.status == 403  # refused at the door: the embedded object is alice's
+            # same server as alice, so accepted at the door; the handler refuses it (not the owner)
+            assert resp.status == 202
         # A Delete names only an id: accepted, then refused by the handler (not the owner).
         await send(
             instance,
@@ -81,8 +82,8 @@ async def test_update_and_delete_by_someone_else_change_nothing(instance: Instan
                 "object": post["id"],
             },
         )
-        await wait_for(lambda: processed(instance, 2))
-        assert (await inbox_store.count_by_state(instance.pool)) == {"done": 1, "ignored": 1}
+        await wait_for(lambda: processed(instance, 3))
+        assert (await inbox_store.count_by_state(instance.pool)) == {"done": 1, "ignored": 2}
         row = await object_store.object_by_ap_id(instance.pool, post["id"])
         assert row is not None and row.deleted_at is None and "van alice" in row.content
 
@@ -175,13 +176,27 @@ async def test_unknown_activity_types_are_accepted_ignored_and_counted(instance:
         assert instance.app[METRICS].handled[("Dislike", "ignored")] == 1
 
 
-async def test_create_of_an_object_attributed_to_another_actor_is_refused(
+async def test_create_of_an_object_attributed_to_an_actor_elsewhere_is_refused(
     instance: Instance,
 ) -> None:
-    async with scripted_peer() as peer:
-        alice, mallory = peer.make_actor("alice"), peer.make_actor("mallory")
-        body = orjson.dumps(create(peer, mallory, note(peer, alice, "niet van mallory")))
+    async with scripted_peer() as peer, scripted_peer("127.0.0.4") as other:
+        alice, mallory = other.make_actor("alice"), peer.make_actor("mallory")
+        forged = note(peer, alice, "niet van mallory")  # id on mallory's server, author elsewhere
+        body = orjson.dumps(create(peer, mallory, forged))
         headers = peer.signed_headers(mallory, instance.url("/inbox"), body)
         async with instance.session.post(instance.url("/inbox"), data=body, headers=headers) as resp:
             assert resp.status == 403
         assert await inbox_store.count_by_state(instance.pool) == {}
+
+
+async def test_create_attributed_to_another_actor_of_the_same_server_is_not_stored_as_theirs(
+    instance: Instance,
+) -> None:
+    """Accepted at the door (a server may attribute to its own actors, as Mobilizon does for
+    group events), but the general handler stores no post that is not the sender's own."""
+    async with scripted_peer() as peer:
+        alice, mallory = peer.make_actor("alice"), peer.make_actor("mallory")
+        forged = note(peer, alice, "niet van mallory")
+        await send(instance, peer, mallory, create(peer, mallory, forged))
+        await wait_for(lambda: processed(instance, 1))
+        assert await object_store.object_by_ap_id(instance.pool, forged["id"]) is None

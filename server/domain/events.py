@@ -1,0 +1,233 @@
+"""A resident or neighbourhood organises an event: create, update, cancel, delete.
+
+Each change federates as an activity on the Event (Create, Update, Delete) to the
+organiser's followers and the event's remote attendees. Mastodon shows no Updates of
+Events, so an update or cancellation also posts a short Note (a reply to the event) to
+the followers: that is what Mastodon users see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from activitypub.terms import PUBLIC
+from server import hooks
+from server.convert.events import event_context, event_fields_document, event_update_note_text, valid_timezone
+from server.domain import posts
+from server.domain.federation_context import Federating
+from server.domain.publish import new_activity_id, publish
+from server.storage import events as event_store
+from server.storage import objects as object_store
+from server.storage.actors import ActorRow
+from server.storage.events import JOIN_MODES, EventFields, EventRow
+from server.storage.objects import ObjectRow
+from server.storage.pool import Connection, Pool
+
+EVENT_VISIBILITIES = ("public", "unlisted", "followers")
+MAX_DESCRIPTION = 50_000
+MAX_NAMES = 1000
+
+
+class InvalidEvent(ValueError):
+    """The event cannot be saved as given; the message says why (safe to show)."""
+
+
+class NotOrganiser(PermissionError):
+    """Only the organiser may change this event."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def check_event(event: EventFields) -> None:
+    if not event.name.strip():
+        raise InvalidEvent("an event needs a name")
+    if event.starts_at.tzinfo is None or (event.ends_at is not None and event.ends_at.tzinfo is None):
+        raise InvalidEvent("times need a time zone offset")
+    if event.ends_at is not None and event.ends_at < event.starts_at:
+        raise InvalidEvent("an event cannot end before it starts")
+    if event.timezone is not None and valid_timezone(event.timezone) is None:
+        raise InvalidEvent(f"{event.timezone!r} is not an IANA time zone")
+    if event.join_mode not in JOIN_MODES:
+        raise InvalidEvent(f"join mode must be one of {', '.join(JOIN_MODES)}")
+    if event.capacity is not None and event.capacity < 1:
+        raise InvalidEvent("capacity must be at least 1 (or none for no limit)")
+    if event.online_url is not None and not event.online_url.startswith(("https://", "http://")):
+        raise InvalidEvent("the online location must be an http(s) URL")
+    if event.latitude is not None and not -90 <= event.latitude <= 90:
+        raise InvalidEvent("latitude must be between -90 and 90")
+    if event.longitude is not None and not -180 <= event.longitude <= 180:
+        raise InvalidEvent("longitude must be between -180 and 180")
+
+
+def _activity(kind: str, actor: ActorRow, obj: Any, to: list[str], cc: list[str], activity_id: str) -> dict[str, Any]:
+    """An activity on an event; an embedded object travels without its own @context."""
+    if isinstance(obj, dict):
+        obj = {k: v for k, v in obj.items() if k != "@context"}
+    return {
+        "@context": event_context(),
+        "id": activity_id,
+        "type": kind,
+        "actor": actor.ap_id,
+        "object": obj,
+        "to": to,
+        "cc": cc,
+    }
+
+
+async def create_event(
+    fed: Federating,
+    organiser: ActorRow,
+    event: EventFields,
+    description_html: str = "",
+    *,
+    visibility: str = "public",
+) -> ObjectRow:
+    """Publish a new event of `organiser` (a resident or a neighbourhood)."""
+    check_event(event)
+    if visibility not in EVENT_VISIBILITIES:
+        raise InvalidEvent(f"visibility must be one of {', '.join(EVENT_VISIBILITIES)}")
+    event = replace(event, status="scheduled", reported_participants=None)
+    to, cc = posts.audience(organiser, visibility, [])
+    published = now_utc()
+    object_id = fed.urls.object(uuid.uuid4().hex)
+    document: dict[str, Any] = {
+        "@context": event_context(),
+        "id": object_id,
+        "type": "Event",
+        "attributedTo": organiser.ap_id,
+        "content": posts.sanitise(description_html[:MAX_DESCRIPTION]),
+        "mediaType": "text/html",
+        "published": published.isoformat().replace("+00:00", "Z"),
+        "url": object_id,
+        "to": to,
+        "cc": cc,
+        **event_fields_document(event, 0),
+    }
+    create = _activity("Create", organiser, document, to, cc, object_id + "/activity")
+    async with fed.pool.acquire() as conn, conn.transaction():
+        row = await object_store.insert_object(
+            conn,
+            {
+                "ap_id": object_id,
+                "type": "Event",
+                "actor_id": organiser.id,
+                "attributed_to": organiser.ap_id,
+                "visibility": visibility,
+                "is_local": True,
+                "content": document["content"],
+                "document": document,
+                "published_at": published,
+            },
+        )
+        assert row is not None
+        await event_store.insert_event(conn, row.id, event)
+        await publish(conn, fed.settings, fed.keyring, organiser, create, to_followers=True)
+    await hooks.run_local_post_published(fed, organiser, row, create)
+    return row
+
+
+async def own_event(fed: Federating, organiser: ActorRow, ap_id: str) -> EventRow:
+    found = await event_store.event_by_ap_id(fed.pool, ap_id)
+    if found is None or found.deleted_at is not None or not found.is_local or found.actor_id != organiser.id:
+        raise NotOrganiser("only the organiser may change this event")
+    return found
+
+
+async def refreshed_document(
+    conn: Connection, ap_id: str, event: EventFields, content: str | None = None
+) -> dict[str, Any]:
+    """The stored Event document with the current fields and attendee count (saved)."""
+    row = await object_store.object_by_ap_id(conn, ap_id)
+    assert row is not None and row.document is not None
+    found = await event_store.event_by_ap_id(conn, ap_id)
+    assert found is not None
+    going = (await event_store.attendee_counts(conn, found.object_id))["going"]
+    document = {k: v for k, v in row.document.items() if k not in ("endTime", "location", "maximumAttendeeCapacity")}
+    document.pop("remainingAttendeeCapacity", None)
+    document.update(event_fields_document(event, going))
+    if content is not None:
+        document["content"] = content
+    await object_store.update_object(conn, ap_id, document.get("content", ""), document)
+    return document
+
+
+async def update_event(
+    fed: Federating,
+    organiser: ActorRow,
+    ap_id: str,
+    event: EventFields,
+    description_html: str | None = None,
+    *,
+    tell_mastodon: bool = True,
+) -> dict[str, Any]:
+    """Change an event; attendees and followers get an Update, followers also a Note."""
+    current = await own_event(fed, organiser, ap_id)
+    check_event(event)
+    content = posts.sanitise(description_html[:MAX_DESCRIPTION]) if description_html is not None else None
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await event_store.update_event(conn, current.object_id, event)
+        document = await refreshed_document(conn, ap_id, event, content)
+        document["updated"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")  # to the microsecond
+        await object_store.update_object(conn, ap_id, document.get("content", ""), document)
+        update = _activity(
+            "Update", organiser, document, document.get("to", []), document.get("cc", []), new_activity_id(fed.settings)
+        )
+        inboxes = await event_store.attendee_inboxes(conn, current.object_id)
+        await publish(conn, fed.settings, fed.keyring, organiser, update, inboxes=inboxes, to_followers=True)
+    if tell_mastodon:
+        await posts.create_note(
+            fed,
+            organiser,
+            event_update_note_text(event, ap_id),
+            visibility=current.visibility,
+            in_reply_to=ap_id,
+        )
+    return document
+
+
+async def cancel_event(fed: Federating, organiser: ActorRow, ap_id: str) -> dict[str, Any]:
+    current = await own_event(fed, organiser, ap_id)
+    return await update_event(fed, organiser, ap_id, replace(current.fields, status="cancelled"))
+
+
+async def postpone_event(fed: Federating, organiser: ActorRow, ap_id: str) -> dict[str, Any]:
+    current = await own_event(fed, organiser, ap_id)
+    return await update_event(fed, organiser, ap_id, replace(current.fields, status="postponed"))
+
+
+async def delete_event(fed: Federating, organiser: ActorRow, ap_id: str) -> None:
+    """Remove the event: a Delete to followers and attendees; later RSVPs get a Reject."""
+    current = await own_event(fed, organiser, ap_id)
+    delete = _activity(
+        "Delete",
+        organiser,
+        {"id": ap_id, "type": "Tombstone"},
+        [PUBLIC],
+        [organiser.followers_url or ""],
+        new_activity_id(fed.settings),
+    )
+    async with fed.pool.acquire() as conn, conn.transaction():
+        inboxes = await event_store.attendee_inboxes(conn, current.object_id)
+        await object_store.tombstone_object(conn, ap_id, organiser.ap_id, organiser.id)
+        await publish(
+            conn,
+            fed.settings,
+            fed.keyring,
+            organiser,
+            delete,
+            inboxes=inboxes,
+            to_followers=current.visibility != "direct",
+        )
+
+
+async def attendee_names(pool: Pool, event: EventRow, viewer_ap_id: str | None) -> list[str] | None:
+    """Who is going, for the organiser only (None for anyone else: the count is public,
+    the names are not)."""
+    if viewer_ap_id is None or viewer_ap_id != event.attributed_to:
+        return None
+    return await event_store.attendee_ids(pool, event.object_id, "going", MAX_NAMES)

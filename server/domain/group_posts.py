@@ -1,0 +1,200 @@
+"""Posts in neighbourhoods (FEP-1b12): a member posts to a neighbourhood; a local
+neighbourhood announces a post addressed to it as the UNCHANGED activity (the author's
+Create with its proof) wrapped in Announce with `audience`, to its followers — or queues
+it for a moderator (posting_mode moderated), or refuses it (banned, not a member).
+
+A post belongs to a neighbourhood when the group is its `audience`, or is in `to`/`cc` of
+the post or its Create, or when it replies to a post of that neighbourhood. Only public
+and unlisted posts are announced (an Announce goes to every follower).
+
+Hooks registered here (server.hooks): a local post published and a remote object stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from activitypub.jsonld import get_id, ids
+from activitypub.terms import PUBLIC
+from federation.outbox import delivery_targets
+from server import hooks
+from server.domain.federation_context import Federating
+from server.domain.membership import NotAllowed, may_post
+from server.domain.posts import create_note
+from server.domain.publish import new_activity_id, publish
+from server.storage import actors as actor_store
+from server.storage import instance_policy
+from server.storage import neighbourhoods as neighbourhood_store
+from server.storage import objects as object_store
+from server.storage.actors import ActorRow
+from server.storage.neighbourhoods import NeighbourhoodRow
+from server.storage.objects import ObjectRow
+from server.storage.pool import Connection
+
+log = logging.getLogger(__name__)
+AS = "https://www.w3.org/ns/activitystreams"
+ANNOUNCED_VISIBILITIES = ("public", "unlisted")
+MAX_ADDRESSEES = 100
+
+
+async def post_to_neighbourhood(
+    fed: Federating,
+    member: ActorRow,
+    group: ActorRow,
+    content: str,
+    *,
+    visibility: str = "public",
+    in_reply_to: str | None = None,
+) -> ObjectRow:
+    """A post for `group` (ours or remote): `audience` is the group and the group is in cc.
+    For our own neighbourhoods the posting rights are checked first (NotAllowed)."""
+    if group.kind != "Group":
+        raise ValueError(f"{group.ap_id} is not a neighbourhood")
+    if group.is_local:
+        hood = await neighbourhood_store.neighbourhood_by_actor_id(fed.pool, group.id)
+        if hood is None:
+            raise ValueError(f"{group.ap_id} is not a neighbourhood")
+        async with fed.pool.acquire() as conn:
+            if await may_post(conn, hood, member) == "refuse":
+                raise NotAllowed(f"{member.ap_id} may not post in {group.ap_id}")
+    return await create_note(
+        fed,
+        member,
+        content,
+        visibility=visibility,
+        in_reply_to=in_reply_to,
+        extra_cc=[group.ap_id],
+        extra_fields={"audience": group.ap_id},
+    )
+
+
+def addressees(obj: dict[str, Any], activity: dict[str, Any]) -> list[str]:
+    """Who an object and its activity are addressed to (audience, to, cc), capped."""
+    found: dict[str, None] = {}
+    for source in (obj, activity):
+        for key in ("audience", "to", "cc"):
+            for target in ids(source.get(key)):
+                found.setdefault(target, None)
+    return list(found)[:MAX_ADDRESSEES]
+
+
+async def groups_for(conn: Connection, obj: dict[str, Any], activity: dict[str, Any]) -> list[NeighbourhoodRow]:
+    """Our neighbourhoods a post belongs to: addressed, or replying to one of their posts."""
+    groups = await neighbourhood_store.local_groups_among(conn, addressees(obj, activity))
+    parent = get_id(obj.get("inReplyTo"))
+    if parent and not groups:
+        group_ids = await neighbourhood_store.groups_of_object(conn, parent)
+        for group_id in group_ids:
+            hood = await neighbourhood_store.neighbourhood_by_actor_id(conn, group_id)
+            if hood is not None:
+                groups.append(hood)
+    return groups
+
+
+def announce_document(fed: Federating, group: ActorRow, activity: dict[str, Any]) -> dict[str, Any]:
+    """Announce{the unchanged activity}, to the public and the group's followers."""
+    return {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": "Announce",
+        "actor": group.ap_id,
+        "object": activity,
+        "to": [PUBLIC],
+        "cc": [group.followers_url or group.ap_id + "/followers"],
+        "audience": group.ap_id,
+    }
+
+
+async def relay(
+    fed: Federating, hood: NeighbourhoodRow, author: ActorRow, row: ObjectRow, activity: dict[str, Any]
+) -> str:
+    """announced | queued | refused | skipped: what the group did with a member's post."""
+    if row.visibility not in ANNOUNCED_VISIBILITIES:
+        return "skipped"
+    async with fed.pool.acquire() as conn, conn.transaction():
+        decision = await may_post(conn, hood, author)
+        if decision == "refuse":
+            await instance_policy.log_action(conn, None, "post_refused", row.ap_id, group_id=hood.actor_id)
+            return "refused"
+        if decision == "queue":
+            known = not await neighbourhood_store.insert_group_post(conn, hood.actor_id, row.id, "queued", activity)
+            return "skipped" if known else "queued"
+        group = await actor_store.actor_by_id(conn, hood.actor_id)
+        assert group is not None
+        announce = announce_document(fed, group, activity)
+        if not await neighbourhood_store.insert_group_post(
+            conn, hood.actor_id, row.id, "announced", activity, announce["id"]
+        ):
+            return "skipped"
+        await publish(conn, fed.settings, fed.keyring, group, announce, to_followers=True)
+    return "announced"
+
+
+async def announce_queued(fed: Federating, group: ActorRow, object_id: int) -> str:
+    """Announce a queued post (a moderator approved it): the stored unchanged activity."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        rows = [r for r in await neighbourhood_store.queued_posts(conn, group.id, 1000) if r.object_id == object_id]
+        if not rows or rows[0].activity is None:
+            return "not queued"
+        announce = announce_document(fed, group, rows[0].activity)
+        await neighbourhood_store.decide_group_post(
+            conn, group.id, object_id, "announced", from_state="queued", announce_id=announce["id"]
+        )
+        await publish(conn, fed.settings, fed.keyring, group, announce, to_followers=True)
+    return "announced"
+
+
+async def signed_activity(fed: Federating, create: dict[str, Any]) -> dict[str, Any]:
+    """The Create as it was sent (with its proof), else as given."""
+    stored = await object_store.outgoing_activity_document(fed.pool, str(create.get("id", "")))
+    return stored if stored is not None else create
+
+
+async def deliver_to_remote_groups(fed: Federating, obj: dict[str, Any], create: dict[str, Any]) -> None:
+    """A local post addressed to a remote group goes to that group's inbox too."""
+    inboxes: list[str] = []
+    for target in addressees(obj, create):
+        if fed.urls.is_local(target):
+            continue
+        actor = await actor_store.actor_by_ap_id(fed.pool, target)
+        if actor is not None and actor.kind == "Group" and not actor.is_local and actor.gone_at is None:
+            inboxes.append(actor.delivery_inbox)
+    if inboxes:
+        targets = delivery_targets(inboxes, fed.settings.base_url)
+        await neighbourhood_store.add_deliveries(fed.pool, str(create["id"]), targets)
+
+
+async def on_local_post_published(fed: Federating, author: ActorRow, row: ObjectRow, create: dict[str, Any]) -> None:
+    obj = row.document or {}
+    await deliver_to_remote_groups(fed, obj, create)
+    async with fed.pool.acquire() as conn:
+        groups = await groups_for(conn, obj, create)
+    if not groups:
+        return
+    activity = await signed_activity(fed, create)
+    for hood in groups:
+        outcome = await relay(fed, hood, author, row, activity)
+        log.debug("group post", extra={"group": hood.ap_id, "object": row.ap_id, "outcome": outcome})
+
+
+async def on_remote_object_stored(ctx: Any, activity: dict[str, Any], row: ObjectRow) -> None:
+    """A remote member's Create addressed to one of our neighbourhoods: relay it as sent."""
+    if activity.get("type") != "Create" or get_id(activity.get("object")) != row.ap_id:
+        return  # only the author's own Create can be announced unchanged
+    if row.actor_id is None or get_id(activity.get("actor")) != row.attributed_to:
+        return
+    fed = Federating(ctx.pool, ctx.settings, ctx.keyring, ctx.remote)
+    async with fed.pool.acquire() as conn:
+        groups = await groups_for(conn, row.document or {}, activity)
+        author = await actor_store.actor_by_id(conn, row.actor_id) if groups else None
+    for hood in groups:
+        assert author is not None
+        outcome = await relay(fed, hood, author, row, activity)
+        log.info("group post", extra={"group": hood.ap_id, "object": row.ap_id, "outcome": outcome})
+
+
+if on_local_post_published not in hooks.local_post_published:
+    hooks.local_post_published.append(on_local_post_published)
+if on_remote_object_stored not in hooks.remote_object_stored:
+    hooks.remote_object_stored.append(on_remote_object_stored)

@@ -1,0 +1,223 @@
+"""Moderation. Residents report posts (Flag, optionally forwarded to the origin server
+from the instance actor, so the reporter stays anonymous there). A neighbourhood's
+moderators approve queued posts, remove posts (local tombstone + their own signed Delete,
+announced by the group to its followers, FEP-1b12), and remove or ban members. Instance
+admins block domains (suspend | limit), keep the allowlist of allowlist-only federation
+and suspend actors. Everything is written to the moderation log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activitypub.terms import PUBLIC
+from server.domain.federation_context import Federating
+from server.domain.group_posts import announce_document, announce_queued
+from server.domain.membership import NotAllowed, require_moderator
+from server.domain.publish import new_activity_id, publish
+from server.storage import actors as actor_store
+from server.storage import follows as follow_store
+from server.storage import instance_policy
+from server.storage import memberships as membership_store
+from server.storage import neighbourhoods as neighbourhood_store
+from server.storage import objects as object_store
+from server.storage.actors import ActorRow
+from server.storage.pool import Connection
+from server.urls import INSTANCE_ACTOR_USERNAME
+
+AS = "https://www.w3.org/ns/activitystreams"
+MAX_REPORT = 5000
+MAX_TARGETS = 20
+
+
+async def report(
+    fed: Federating,
+    reporter: ActorRow,
+    object_ids: list[str],
+    content: str,
+    *,
+    group: ActorRow | None = None,
+    forward: bool = False,
+) -> str:
+    """A resident reports posts to our moderators (and, in a group, its moderators); with
+    `forward`, the author's server gets a Flag from our instance actor. Returns the id."""
+    targets = list(dict.fromkeys(object_ids))[:MAX_TARGETS]
+    if not targets:
+        raise ValueError("a report names at least one post")
+    text = content[:MAX_REPORT]
+    report_id = new_activity_id(fed.settings)
+    known = [row for row in [await object_store.object_by_ap_id(fed.pool, t) for t in targets] if row is not None]
+    by_author: dict[str, list[str]] = {}
+    for row in known:
+        if not row.is_local:
+            by_author.setdefault(row.attributed_to, []).append(row.ap_id)
+    async with fed.pool.acquire() as conn, conn.transaction():
+        forwarded_to = None
+        if forward and by_author:
+            forwarded_to = await _forward_flag(fed, conn, by_author, text)
+        await instance_policy.insert_report(
+            conn,
+            report_id,
+            reporter.id,
+            targets,
+            text,
+            group_id=group.id if group else None,
+            forwarded_to=forwarded_to,
+        )
+    return report_id
+
+
+async def _forward_flag(fed: Federating, conn: Connection, by_author: dict[str, list[str]], text: str) -> str:
+    """Flag{[author, their posts…]} from the instance actor to each author's inbox
+    (Mastodon's shape); returns the inboxes, space separated."""
+    instance = await actor_store.local_actor(conn, INSTANCE_ACTOR_USERNAME)
+    if instance is None:
+        raise RuntimeError("the instance actor is missing")
+    inboxes: list[str] = []
+    for author_id, posts in sorted(by_author.items()):
+        author = await actor_store.actor_by_ap_id(conn, author_id)
+        if author is None:
+            continue
+        flag = {
+            "@context": AS,
+            "id": new_activity_id(fed.settings),
+            "type": "Flag",
+            "actor": instance.ap_id,
+            "object": [author.ap_id, *posts],
+            "content": text,
+            "to": [author.ap_id],
+        }
+        await publish(conn, fed.settings, fed.keyring, instance, flag, inboxes=[author.delivery_inbox])
+        inboxes.append(author.delivery_inbox)
+    return " ".join(inboxes)
+
+
+async def remove_post(
+    fed: Federating, moderator: ActorRow, group: ActorRow, object_ap_id: str, reason: str = ""
+) -> bool:
+    """A moderator removes a post of the neighbourhood: tombstone here; the moderator's
+    signed Delete goes to the author's server and, announced by the group, to its followers."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await require_moderator(conn, group, moderator)
+        post = await neighbourhood_store.group_post(conn, group.id, object_ap_id)
+        if post is None or post.state == "removed":
+            return False
+        await object_store.tombstone_object(conn, object_ap_id, post.author_ap_id, None)
+        await neighbourhood_store.decide_group_post(conn, group.id, post.object_id, "removed", from_state=post.state)
+        await instance_policy.log_action(
+            conn, moderator.id, "remove_post", object_ap_id, group_id=group.id, reason=reason
+        )
+        if post.state != "announced":
+            return True
+        author = await actor_store.actor_by_ap_id(conn, post.author_ap_id)
+        delete: dict[str, Any] = {
+            "@context": AS,
+            "id": new_activity_id(fed.settings),
+            "type": "Delete",
+            "actor": moderator.ap_id,
+            "object": object_ap_id,
+            "to": [PUBLIC],
+            "cc": [group.ap_id],
+            "audience": group.ap_id,
+        }
+        if reason:
+            delete["summary"] = reason[:500]
+        inboxes = [author.inbox_url] if author is not None and not author.is_local else []
+        signed = await publish(conn, fed.settings, fed.keyring, moderator, delete, inboxes=inboxes)
+        await publish(conn, fed.settings, fed.keyring, group, announce_document(fed, group, signed), to_followers=True)
+    return True
+
+
+async def decide_queued_post(
+    fed: Federating, moderator: ActorRow, group: ActorRow, object_ap_id: str, *, approve: bool
+) -> str:
+    """A moderator approves (announce) or rejects a post queued in a moderated neighbourhood."""
+    async with fed.pool.acquire() as conn:
+        await require_moderator(conn, group, moderator)
+        post = await neighbourhood_store.group_post(conn, group.id, object_ap_id)
+    if post is None or post.state != "queued":
+        return "not queued"
+    if approve:
+        outcome = await announce_queued(fed, group, post.object_id)
+    else:
+        changed = await neighbourhood_store.decide_group_post(
+            fed.pool, group.id, post.object_id, "rejected", from_state="queued"
+        )
+        outcome = "rejected" if changed else "not queued"
+    await instance_policy.log_action(
+        fed.pool, moderator.id, f"post_{outcome.replace(' ', '_')}", object_ap_id, group_id=group.id
+    )
+    return outcome
+
+
+async def remove_member(
+    fed: Federating, moderator: ActorRow, group: ActorRow, member: ActorRow, *, ban: bool = False, reason: str = ""
+) -> bool:
+    """End a membership and its subscription; with `ban`, later requests are refused and a
+    remote member's server gets Block{member} from the group (ending the follow there)."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await require_moderator(conn, group, moderator)
+        if member.id == moderator.id:
+            raise NotAllowed("a moderator cannot remove themselves; leave instead")
+        if ban:
+            await membership_store.ban(conn, group.id, member.id)
+            changed = True
+        else:
+            changed = await membership_store.delete_membership(conn, group.id, member.id)
+        await follow_store.delete_follow(conn, member.id, group.id)
+        action = "ban_member" if ban else "remove_member"
+        await instance_policy.log_action(conn, moderator.id, action, member.ap_id, group_id=group.id, reason=reason)
+        if ban and not member.is_local:
+            block = {
+                "@context": AS,
+                "id": new_activity_id(fed.settings),
+                "type": "Block",
+                "actor": group.ap_id,
+                "object": member.ap_id,
+                "to": [member.ap_id],
+            }
+            await publish(conn, fed.settings, fed.keyring, group, block, inboxes=[member.inbox_url])
+    return changed
+
+
+async def require_admin(conn: Connection, admin: ActorRow) -> None:
+    if not admin.is_local or not await instance_policy.is_instance_admin(conn, admin.id):
+        raise NotAllowed(f"{admin.ap_id} is not an instance admin")
+
+
+async def block_domain(fed: Federating, admin: ActorRow, domain: str, severity: str, reason: str = "") -> None:
+    """suspend: nothing from the domain is accepted; limit: joins from there wait for a
+    moderator and its posts to neighbourhoods are queued."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await require_admin(conn, admin)
+        await instance_policy.set_domain_block(conn, domain.strip().lower(), severity, reason)
+        await instance_policy.log_action(conn, admin.id, f"domain_{severity}", domain.lower(), reason=reason)
+
+
+async def set_domain_allowed(fed: Federating, admin: ActorRow, domain: str, allowed: bool, note: str = "") -> None:
+    """Keep the allowlist used when federation_allowlist_only is on."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await require_admin(conn, admin)
+        if allowed:
+            await instance_policy.allow_domain(conn, domain.strip().lower(), note)
+        else:
+            await instance_policy.disallow_domain(conn, domain.strip().lower())
+        await instance_policy.log_action(
+            conn, admin.id, "domain_allow" if allowed else "domain_disallow", domain.lower()
+        )
+
+
+async def suspend_actor(
+    fed: Federating, admin: ActorRow, target: ActorRow, *, suspended: bool = True, reason: str = ""
+) -> None:
+    """A suspended remote actor is refused at the inbox and loses its follows here; a
+    suspended local actor can no longer post to neighbourhoods or moderate."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        await require_admin(conn, admin)
+        if target.id == admin.id:
+            raise NotAllowed("an admin cannot suspend themselves")
+        await instance_policy.set_suspended(conn, target.id, suspended)
+        if suspended and not target.is_local:
+            await follow_store.delete_all_follows_of(conn, target.id)
+        await instance_policy.log_action(
+            conn, admin.id, "suspend" if suspended else "unsuspend", target.ap_id, reason=reason
+        )

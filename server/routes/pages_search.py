@@ -1,0 +1,64 @@
+"""Search: people and neighbourhoods by name, posts by #tag; a signed-in resident's
+`name@host` or URL is looked up on its server (WebFinger, then a signed fetch)."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from server.appkeys import HTTP, POOL, REMOTE, SETTINGS
+from server.domain import handles
+from server.storage import actors as actor_store
+from server.storage import web_reads
+from server.storage.actors import ActorRow
+from server.web.forms import N_
+from server.web.sessions import current_actor
+from server.web.templating import render
+
+MAX_QUERY = 200
+TAG_RE = re.compile(r"^#?([A-Za-z0-9_]{1,100})$")
+
+
+async def remote_lookup(request: web.Request, query: str) -> ActorRow | None:
+    """A handle or URL to an actor: our own from the database, others fetched."""
+    settings = request.app[SETTINGS]
+    text = query.removeprefix("@")
+    if handles.looks_like_handle(text):
+        name, _, host = text.rpartition("@")
+        if host.lower() == settings.domain.lower():
+            return await actor_store.local_actor(request.app[POOL], name)
+        known = await actor_store.actor_by_handle(request.app[POOL], name, host)
+        if known is not None:
+            return known
+        ap_id = await handles.actor_id_for_handle(request.app[HTTP], settings, text)
+        return await request.app[REMOTE].actor(ap_id) if ap_id else None
+    return await request.app[REMOTE].actor(query)
+
+
+async def search(request: web.Request) -> web.Response:
+    query = request.query.get("q", "").strip()[:MAX_QUERY]
+    me = await current_actor(request)
+    context: dict[str, object] = {"query": query, "actors": [], "posts": [], "tag": "", "message": "", "timezone": None}
+    pool = request.app[POOL]
+    is_address = handles.looks_like_handle(query.removeprefix("@")) or query.startswith(("https://", "http://"))
+    tag = TAG_RE.match(query) if query.startswith("#") else None
+    if not query:
+        pass
+    elif tag:
+        context["tag"] = tag.group(1)
+        context["posts"] = await web_reads.search_tag(pool, tag.group(1))
+    elif is_address and me is None:
+        context["message"] = N_("Log in to look up people and neighbourhoods on other servers.")
+    elif is_address:
+        found = await remote_lookup(request, query)
+        context["actors"] = [found] if found is not None and found.gone_at is None else []
+        if found is None:
+            context["message"] = N_("Nothing was found at that address.")
+    else:
+        context["actors"] = await web_reads.search_actors(pool, query)
+    return render(request, "search.html", context)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/search", search)

@@ -1,0 +1,140 @@
+"""SQL for public events as calendars and the public API show them: public, undeleted
+Event objects of visible actors (table events, migration 0003), one query per feed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from server.storage.actors import Db
+from server.storage.feeds import HAS_TAG, IN_NEIGHBOURHOOD, NOT_HELD_BACK, VISIBLE_ACTOR
+
+_PUBLIC_EVENT = f"""o.type = 'Event' AND o.visibility = 'public' AND o.deleted_at IS NULL AND {VISIBLE_ACTOR}
+    AND {NOT_HELD_BACK}"""
+EARTH_RADIUS_M = 6_371_000.0
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    ap_id: str
+    url: str
+    name: str
+    content: str
+    starts_at: datetime
+    ends_at: datetime | None
+    timezone: str | None
+    status: str
+    place_name: str | None
+    street_address: str | None
+    locality: str | None
+    postal_code: str | None
+    country: str | None
+    latitude: float | None
+    longitude: float | None
+    online_url: str | None
+    published_at: datetime
+    updated_at: datetime | None
+    is_local: bool
+    organiser_ap_id: str
+    organiser_name: str
+    organiser_url: str
+    tags: tuple[str, ...]
+
+    @property
+    def address(self) -> str:
+        parts = [self.street_address, " ".join(p for p in (self.postal_code, self.locality) if p), self.country]
+        return ", ".join(p for p in parts if p)
+
+
+_COLUMNS = """o.id, o.ap_id,
+    CASE WHEN jsonb_typeof(o.document -> 'url') = 'string' THEN o.document ->> 'url' ELSE o.ap_id END AS url,
+    e.name, o.content, e.starts_at, e.ends_at, e.timezone, e.status, e.place_name, e.street_address,
+    e.locality, e.postal_code, e.country, e.latitude, e.longitude, e.online_url, o.published_at,
+    o.updated_at, o.is_local, a.ap_id AS organiser_ap_id, a.name AS organiser_name,
+    coalesce(a.url, a.ap_id) AS organiser_url,
+    ARRAY(SELECT pt.name FROM post_tags pt WHERE pt.object_id = o.id ORDER BY pt.name) AS tags"""
+
+
+@dataclass(frozen=True)
+class EventScope:
+    """Which events: a neighbourhood's (its own or addressed to it), one organiser's,
+    one object, local ones only; optionally a tag and an area."""
+
+    neighbourhood_id: int | None = None
+    organiser_id: int | None = None
+    ap_id: str | None = None
+    attendee_id: int | None = None  # events this actor organises or goes (maybe) to
+    local_only: bool = False
+    tag: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    near: tuple[float, float, float] | None = None  # lat, lon, radius in metres
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """Events that have not ended by `ends_after`, starting before `starts_before`;
+    keyset position after (starts_at, id)."""
+
+    ends_after: datetime | None = None
+    starts_before: datetime | None = None
+    after_start: datetime | None = None
+    after_id: int | None = None
+
+
+async def public_events(db: Db, scope: EventScope, window: EventWindow, limit: int) -> list[EventRow]:
+    params: list[Any] = []
+
+    def arg(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    where = [_PUBLIC_EVENT]
+    if scope.local_only:
+        where.append("o.is_local")
+    if scope.ap_id is not None:
+        where.append(f"o.ap_id = {arg(scope.ap_id)}")
+    if scope.organiser_id is not None:
+        where.append(f"o.actor_id = {arg(scope.organiser_id)}")
+    if scope.neighbourhood_id is not None:
+        where.append(IN_NEIGHBOURHOOD.format(group=arg(scope.neighbourhood_id)))
+    if scope.attendee_id is not None:
+        attendee = arg(scope.attendee_id)
+        where.append(
+            f"""(o.actor_id = {attendee} OR EXISTS (SELECT 1 FROM event_attendees ea
+                WHERE ea.event_id = o.id AND ea.actor_id = {attendee} AND ea.state IN ('going', 'maybe')))"""
+        )
+    if scope.tag is not None:
+        where.append(HAS_TAG.format(tag=arg(scope.tag)))
+    if scope.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = (arg(v) for v in scope.bbox)
+        where.append(f"e.latitude BETWEEN {min_lat} AND {max_lat} AND e.longitude BETWEEN {min_lon} AND {max_lon}")
+    if scope.near is not None:
+        lat, lon, radius = (arg(v) for v in scope.near)
+        where.append(
+            f"""e.latitude IS NOT NULL AND e.longitude IS NOT NULL AND 2 * {EARTH_RADIUS_M} * asin(least(1, sqrt(
+                power(sin(radians(e.latitude - {lat}) / 2), 2) + cos(radians({lat})) * cos(radians(e.latitude))
+                * power(sin(radians(e.longitude - {lon}) / 2), 2)))) <= {radius}"""
+        )
+    if window.ends_after is not None:
+        where.append(f"coalesce(e.ends_at, e.starts_at) >= {arg(window.ends_after)}")
+    if window.starts_before is not None:
+        where.append(f"e.starts_at < {arg(window.starts_before)}")
+    if window.after_start is not None and window.after_id is not None:
+        where.append(f"(e.starts_at, o.id) > ({arg(window.after_start)}, {arg(window.after_id)})")
+    rows = await db.fetch(
+        f"""SELECT {_COLUMNS} FROM objects o JOIN events e ON e.object_id = o.id
+            JOIN actors a ON a.id = o.actor_id
+            WHERE {" AND ".join(where)}
+            ORDER BY e.starts_at, o.id LIMIT {arg(limit)}""",
+        *params,
+    )
+    return [_event(r) for r in rows]
+
+
+def _event(record: Any) -> EventRow:
+    values = dict(record)
+    values["tags"] = tuple(values["tags"] or ())
+    return EventRow(**values)

@@ -1,0 +1,195 @@
+"""SQL for the instance admin's tools beyond plain blocks: domain block severity
+(suspend | limit), the allowlist of allowlist-only federation, actor suspension, reports
+made in a group, and the moderation log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.storage.actors import Db
+from server.storage.pool import affected
+
+SEVERITIES = ("suspend", "limit")
+
+
+def domain_and_parents(host: str) -> list[str]:
+    """'a.b.example' → ['a.b.example', 'b.example', 'example'] (a block covers subdomains)."""
+    labels = host.lower().split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
+
+
+def _host_only(host: str) -> str:
+    return host.lower().rsplit(":", 1)[0] if host.count(":") == 1 else host.lower()
+
+
+async def set_domain_block(db: Db, domain: str, severity: str, reason: str = "") -> None:
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {SEVERITIES}")
+    await db.execute(
+        """INSERT INTO domain_blocks (domain, reason, severity) VALUES (lower($1), $2, $3)
+           ON CONFLICT (domain) DO UPDATE SET reason = EXCLUDED.reason, severity = EXCLUDED.severity""",
+        domain,
+        reason,
+        severity,
+    )
+
+
+async def is_suspended_domain(db: Db, host: str) -> bool:
+    """True when the host (or a parent domain) is blocked with severity suspend."""
+    return bool(
+        await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY($1::text[]) AND severity = 'suspend')",
+            domain_and_parents(_host_only(host)),
+        )
+    )
+
+
+async def is_limited_domain(db: Db, host: str) -> bool:
+    return bool(
+        await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY($1::text[]) AND severity = 'limit')",
+            domain_and_parents(_host_only(host)),
+        )
+    )
+
+
+async def allow_domain(db: Db, domain: str, note: str = "") -> None:
+    await db.execute(
+        """INSERT INTO allowed_domains (domain, note) VALUES (lower($1), $2)
+           ON CONFLICT (domain) DO UPDATE SET note = EXCLUDED.note""",
+        domain,
+        note,
+    )
+
+
+async def disallow_domain(db: Db, domain: str) -> bool:
+    status = await db.execute("DELETE FROM allowed_domains WHERE domain = lower($1)", domain)
+    return affected(status) == 1
+
+
+async def is_allowed_domain(db: Db, host: str) -> bool:
+    return bool(
+        await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM allowed_domains WHERE domain = ANY($1::text[]))",
+            domain_and_parents(_host_only(host)),
+        )
+    )
+
+
+async def is_refused(db: Db, actor_ap_id: str, host: str, *, allowlist_only: bool) -> bool:
+    """Whether the inbox refuses this actor: suspended, blocked by the instance actor, its
+    domain (or a parent) suspended — a `limit` block lets it in —, or, in allowlist-only
+    mode, its domain not on the allowlist."""
+    value = await db.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM actors WHERE ap_id = $1 AND suspended_at IS NOT NULL)
+               OR EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY($2::text[]) AND severity = 'suspend')
+               OR ($3 AND NOT EXISTS (SELECT 1 FROM allowed_domains WHERE domain = ANY($2::text[])))
+               OR EXISTS (SELECT 1 FROM actor_blocks b
+                          JOIN actors blocker ON blocker.id = b.blocker_id
+                          JOIN actors blocked ON blocked.id = b.blocked_id
+                          WHERE blocker.kind = 'Application' AND blocker.is_local
+                            AND blocked.ap_id = $1)""",
+        actor_ap_id,
+        domain_and_parents(_host_only(host)),
+        allowlist_only,
+    )
+    return bool(value)
+
+
+async def set_suspended(db: Db, actor_id: int, suspended: bool) -> bool:
+    status = await db.execute(
+        "UPDATE actors SET suspended_at = CASE WHEN $2 THEN coalesce(suspended_at, now()) END WHERE id = $1",
+        actor_id,
+        suspended,
+    )
+    return affected(status) == 1
+
+
+async def is_suspended(db: Db, actor_id: int) -> bool:
+    return bool(await db.fetchval("SELECT suspended_at IS NOT NULL FROM actors WHERE id = $1", actor_id))
+
+
+# --- reports and the moderation log --------------------------------------------------------
+
+
+async def insert_report(
+    db: Db,
+    ap_id: str,
+    reporter_id: int | None,
+    targets: list[str],
+    content: str,
+    *,
+    group_id: int | None = None,
+    forwarded_to: str | None = None,
+) -> bool:
+    status = await db.execute(
+        """INSERT INTO reports (ap_id, reporter_id, target_ids, content, group_id, forwarded_to)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ap_id) DO NOTHING""",
+        ap_id,
+        reporter_id,
+        targets,
+        content,
+        group_id,
+        forwarded_to,
+    )
+    return affected(status) == 1
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    ap_id: str | None
+    reporter_id: int | None
+    target_ids: list[str]
+    content: str
+    group_id: int | None
+    forwarded_to: str | None
+    created_at: datetime
+
+
+async def reports_for_group(db: Db, group_id: int, limit: int = 100) -> list[ReportRow]:
+    rows = await db.fetch(
+        """SELECT ap_id, reporter_id, target_ids, content, group_id, forwarded_to, created_at
+           FROM reports WHERE group_id = $1 ORDER BY id DESC LIMIT $2""",
+        group_id,
+        limit,
+    )
+    return [ReportRow(**{**dict(r), "target_ids": list(r["target_ids"])}) for r in rows]
+
+
+async def log_action(
+    db: Db, actor_id: int | None, action: str, target: str, *, group_id: int | None = None, reason: str = ""
+) -> None:
+    await db.execute(
+        """INSERT INTO moderation_log (actor_id, action, target, group_id, reason)
+           VALUES ($1, $2, $3, $4, $5)""",
+        actor_id,
+        action,
+        target,
+        group_id,
+        reason[:2000],
+    )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    actor_id: int | None
+    action: str
+    target: str
+    group_id: int | None
+    reason: str
+    created_at: datetime
+
+
+async def moderation_log(db: Db, *, group_id: int | None = None, limit: int = 100) -> list[LogEntry]:
+    rows = await db.fetch(
+        """SELECT actor_id, action, target, group_id, reason, created_at FROM moderation_log
+           WHERE ($1::bigint IS NULL OR group_id = $1) ORDER BY id DESC LIMIT $2""",
+        group_id,
+        limit,
+    )
+    return [LogEntry(**dict(r)) for r in rows]
+
+
+async def is_instance_admin(db: Db, actor_id: int) -> bool:
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM accounts WHERE actor_id = $1 AND is_admin)", actor_id))

@@ -1,0 +1,45 @@
+"""Who may read an object: the one SQL predicate every read path of posts uses.
+
+An object is visible when it is not deleted and is public or unlisted, or — for a known
+viewer — when the viewer wrote it, is one of its recorded recipients (`object_recipients`:
+direct posts, mentions), follows its author (accepted) and it is followers-only, or is an
+accepted member (table memberships, migration 0002) of the neighbourhood a members-only
+post is for (its `audience`). Anonymous viewers (NULL) see public and unlisted only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from server.storage.objects import ObjectRow
+
+OBJECT_FIELDS = tuple(f.name for f in fields(ObjectRow))
+
+
+def object_columns(alias: str) -> str:
+    """`alias.id, alias.ap_id, …`: the columns an ObjectRow is built from."""
+    return ", ".join(f"{alias}.{name}" for name in OBJECT_FIELDS)
+
+
+def visible_to(alias: str, viewer: str) -> str:
+    """SQL: the object `alias` may be read by the actor id in parameter `viewer` ($n)."""
+    return f"""({alias}.deleted_at IS NULL AND (
+        {alias}.visibility IN ('public', 'unlisted')
+        OR ({viewer}::bigint IS NOT NULL AND (
+            {alias}.actor_id = {viewer}::bigint
+            OR EXISTS (SELECT 1 FROM object_recipients vis_r
+                       WHERE vis_r.object_id = {alias}.id AND vis_r.actor_id = {viewer}::bigint)
+            OR ({alias}.visibility = 'followers' AND EXISTS (
+                SELECT 1 FROM follows vis_f
+                WHERE vis_f.follower_id = {viewer}::bigint AND vis_f.followed_id = {alias}.actor_id
+                  AND vis_f.state = 'accepted'))
+            OR ({alias}.visibility = 'members' AND EXISTS (
+                SELECT 1 FROM memberships vis_m JOIN actors vis_g ON vis_g.id = vis_m.group_id
+                WHERE vis_m.member_id = {viewer}::bigint AND vis_m.state = 'accepted'
+                  AND vis_g.ap_id = {alias}.document ->> 'audience'))))))"""
+
+
+def not_blocked_by(alias: str, viewer: str) -> str:
+    """SQL: the author of `alias` is not blocked by the viewer."""
+    return f"""NOT EXISTS (SELECT 1 FROM actor_blocks vis_b
+                   WHERE vis_b.blocker_id = {viewer}::bigint AND vis_b.blocked_id = {alias}.actor_id)"""

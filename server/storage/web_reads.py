@@ -1,0 +1,161 @@
+"""SQL the web pages read: neighbourhoods, the posts of a neighbourhood or a resident,
+replies, a home timeline and search. Visibility is applied here: public pages see public
+posts only; the home timeline uses the shared `visible_to` predicate for its reader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from server.storage.actors import ActorRow, Db, actor_by_id
+from server.storage.objects import ObjectRow
+from server.storage.visibility import object_columns, visible_to
+
+
+@dataclass(frozen=True)
+class NeighbourhoodRow:
+    actor_id: int
+    username: str
+    name: str
+    summary: str
+    area_name: str
+    timezone: str
+    followers: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post with its author's display fields, ready for a page."""
+
+    post: ObjectRow
+    author_name: str
+    author_handle: str
+    author_url: str
+
+
+_NEIGHBOURHOOD_SELECT = """SELECT n.actor_id, a.username, a.name, a.summary, n.area_name, n.timezone,
+    (SELECT count(*) FROM follows f WHERE f.followed_id = a.id AND f.state = 'accepted') AS followers,
+    a.created_at
+    FROM neighbourhoods n JOIN actors a ON a.id = n.actor_id WHERE a.gone_at IS NULL AND a.is_local"""
+
+
+async def list_neighbourhoods(db: Db, limit: int = 100) -> list[NeighbourhoodRow]:
+    rows = await db.fetch(_NEIGHBOURHOOD_SELECT + " ORDER BY lower(a.name) LIMIT $1", limit)
+    return [NeighbourhoodRow(**dict(r)) for r in rows]
+
+
+async def neighbourhood_of(db: Db, actor_id: int) -> NeighbourhoodRow | None:
+    row = await db.fetchrow(_NEIGHBOURHOOD_SELECT + " AND n.actor_id = $1", actor_id)
+    return NeighbourhoodRow(**dict(row)) if row else None
+
+
+def _post_views(rows: Sequence[Any]) -> list[PostView]:
+    views = []
+    for record in rows:
+        values = dict(record)
+        name, username, domain, url = (values.pop(k) for k in ("a_name", "a_username", "a_domain", "a_url"))
+        views.append(
+            PostView(
+                post=ObjectRow(**values),
+                author_name=name or username or values["attributed_to"],
+                author_handle=f"@{username}@{domain}" if username else values["attributed_to"],
+                author_url=url or values["attributed_to"],
+            )
+        )
+    return views
+
+
+_POST_SELECT = f"""SELECT {object_columns("o")}, au.name AS a_name, au.username AS a_username,
+    au.domain AS a_domain, au.url AS a_url
+    FROM objects o LEFT JOIN actors au ON au.ap_id = o.attributed_to"""
+
+
+async def neighbourhood_posts(db: Db, group: ActorRow, limit: int = 20) -> list[PostView]:
+    """Public posts by the neighbourhood or addressed to it (to, cc or audience)."""
+    rows = await db.fetch(
+        _POST_SELECT
+        + """ WHERE o.deleted_at IS NULL AND o.visibility = 'public' AND o.type <> 'Tombstone'
+              AND (o.actor_id = $1 OR o.document->'to' ? $2 OR o.document->'cc' ? $2
+                   OR o.document->>'audience' = $2)
+              ORDER BY o.published_at DESC, o.id DESC LIMIT $3""",
+        group.id,
+        group.ap_id,
+        limit,
+    )
+    return _post_views(rows)
+
+
+async def public_posts_of(db: Db, actor_id: int, limit: int = 20) -> list[PostView]:
+    rows = await db.fetch(
+        _POST_SELECT
+        + """ WHERE o.actor_id = $1 AND o.deleted_at IS NULL AND o.visibility = 'public'
+              ORDER BY o.published_at DESC, o.id DESC LIMIT $2""",
+        actor_id,
+        limit,
+    )
+    return _post_views(rows)
+
+
+async def home_timeline(db: Db, reader: ActorRow, limit: int = 40) -> list[PostView]:
+    """What the reader may see of: their own posts, those they follow, and posts addressed
+    to neighbourhoods they follow or to them."""
+    rows = await db.fetch(
+        _POST_SELECT
+        + f""" WHERE o.type <> 'Tombstone' AND {visible_to("o", "$1")} AND (
+                o.actor_id = $1
+                OR o.actor_id IN (SELECT followed_id FROM follows WHERE follower_id = $1 AND state = 'accepted')
+                OR EXISTS (
+                    SELECT 1 FROM follows f JOIN actors g ON g.id = f.followed_id
+                    WHERE f.follower_id = $1 AND f.state = 'accepted'
+                      AND (o.document->'cc' ? g.ap_id OR o.document->'to' ? g.ap_id
+                           OR o.document->>'audience' = g.ap_id))
+                OR EXISTS (SELECT 1 FROM object_recipients r WHERE r.object_id = o.id AND r.actor_id = $1))
+              ORDER BY o.published_at DESC, o.id DESC LIMIT $2""",
+        reader.id,
+        limit,
+    )
+    return _post_views(rows)
+
+
+async def public_replies(db: Db, ap_id: str, limit: int = 100) -> list[PostView]:
+    rows = await db.fetch(
+        _POST_SELECT
+        + """ WHERE o.in_reply_to = $1 AND o.deleted_at IS NULL AND o.visibility IN ('public', 'unlisted')
+              ORDER BY o.published_at, o.id LIMIT $2""",
+        ap_id,
+        limit,
+    )
+    return _post_views(rows)
+
+
+async def search_actors(db: Db, text: str, limit: int = 20) -> list[ActorRow]:
+    """Discoverable actors whose name or username contains `text` (local first)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    ids = await db.fetch(
+        """SELECT id FROM actors
+           WHERE discoverable AND gone_at IS NULL AND kind <> 'Application'
+             AND (username ILIKE $1 OR name ILIKE $1)
+           ORDER BY is_local DESC, lower(username) LIMIT $2""",
+        pattern,
+        limit,
+    )
+    found = [await actor_by_id(db, int(r["id"])) for r in ids]
+    return [a for a in found if a is not None]
+
+
+async def search_tag(db: Db, tag: str, limit: int = 20) -> list[PostView]:
+    """Public posts with the hashtag `tag` (letters, digits and '_' only: checked by callers)
+    in their AS2 `tag` list or their text."""
+    rows = await db.fetch(
+        _POST_SELECT
+        + """ WHERE o.deleted_at IS NULL AND o.visibility = 'public' AND (
+                o.document->'tag' @> jsonb_build_array(jsonb_build_object('name', '#' || $1))
+                OR o.content ~* ('(^|[^[:alnum:]_])#' || $1 || '($|[^[:alnum:]_])'))
+              ORDER BY o.published_at DESC LIMIT $2""",
+        tag,
+        limit,
+    )
+    return _post_views(rows)

@@ -56,9 +56,13 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
 
 
 def _check_data_dir(settings: Settings) -> CheckResult:
-    path = settings.data_dir
-    if path.exists() and not os.access(path, os.W_OK):
-        return CheckResult("data directory", False, f"{path} is not writable")
-    if not path.exists() and not os.access(path.resolve().parent, os.W_OK):
-        return CheckResult("data directory", False, f"{path} cannot be created")
-    return CheckResult("data directory", True, str(path.resolve()))
+    path = settings.data_dir.resolve()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return CheckResult("data directory", False, f"{path} cannot be created: {existing} is not a directory")
+    if not os.access(existing, os.W_OK):
+        where = "is not writable" if existing == path else f"cannot be created ({existing} is not writable)"
+        return CheckResult("data directory", False, f"{path} {where}")
+    return CheckResult("data directory", True, str(path))

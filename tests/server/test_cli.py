@@ -144,3 +144,15 @@ async def test_serve_becomes_ready_and_stops_on_sigterm(fresh_database: str, tmp
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), 20)
     assert code == 0
+
+
+def test_unwritable_data_directory_is_one_clear_line(fresh_database: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    env = {"DATABASE_URL": fresh_database, "BUURTPLEIN_DATA_DIR": str(blocker / "data")}
+    result = run_cli("serve", "--host", "127.0.0.2", "--port", str(free_port("127.0.0.2")), env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "cannot write the secret key" in result.stderr
+    check = run_cli("check", env=env)
+    assert check.returncode == 1 and "[FAIL] data directory" in check.stdout

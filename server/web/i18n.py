@@ -1,5 +1,6 @@
-"""Languages: gettext catalogues (server/locale/<lang>/LC_MESSAGES/messages.po) compiled
-with Babel when the app starts (no binary .mo files in the tree), and the reader's choice:
+"""Languages: gettext catalogues (server/locale/<lang>/LC_MESSAGES/*.po: messages.po plus
+one file per feature, merged) compiled with Babel when the app starts (no binary .mo files
+in the tree), and the reader's choice:
 the language cookie, else the account's setting, else Accept-Language, else Dutch."""
 
 from __future__ import annotations
@@ -21,9 +22,20 @@ MAX_ACCEPT_LANGUAGE = 512
 Translations = Mapping[str, gettext.NullTranslations]
 
 
-def compile_catalogue(po_path: Path, language: str) -> gettext.GNUTranslations:
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+def compile_catalogue(po_paths: Path | list[Path], language: str) -> gettext.GNUTranslations:
+    """One catalogue from one or more .po files (later files add to and override earlier)."""
+    paths = [po_paths] if isinstance(po_paths, Path) else po_paths
+    catalog = None
+    for path in paths:
+        with path.open("rb") as handle:
+            part = read_po(handle, locale=language)
+        if catalog is None:
+            catalog = part
+            continue
+        for message in part:
+            if message.id:
+                catalog[message.id] = message
+    assert catalog is not None
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
@@ -33,8 +45,9 @@ def compile_catalogue(po_path: Path, language: str) -> gettext.GNUTranslations:
 def load_translations(locale_dir: Path = LOCALE_DIR) -> dict[str, gettext.NullTranslations]:
     found: dict[str, gettext.NullTranslations] = {}
     for language in LANGUAGES:
-        po_path = locale_dir / language / "LC_MESSAGES" / "messages.po"
-        found[language] = compile_catalogue(po_path, language) if po_path.exists() else gettext.NullTranslations()
+        folder = locale_dir / language / "LC_MESSAGES"
+        po_paths = sorted(folder.glob("*.po"), key=lambda p: (p.name != "messages.po", p.name))
+        found[language] = compile_catalogue(po_paths, language) if po_paths else gettext.NullTranslations()
     return found
 
 

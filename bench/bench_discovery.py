@@ -33,7 +33,7 @@ from server.config import Settings
 from server.domain.actors import create_local_actor
 from server.runtime import migrate
 from server.storage.embedded import start_embedded
-from server.storage.pool import connect, create_pool
+from server.storage.pool import connect, create_pool, with_database
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -45,12 +45,6 @@ def free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def with_database(dsn: str, name: str) -> str:
-    head, _, _ = dsn.rpartition("/")
-    query = dsn.partition("?")[2]
-    return f"{head}/{name}" + (f"?{query}" if query else "")
 
 
 def settings_for(port: int, dsn: str) -> Settings:

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp import web
@@ -18,7 +17,7 @@ from aiohttp import web
 from server.app import make_app
 from server.appkeys import POOL
 from server.config import Settings, parse_networks
-from server.storage.pool import Pool, connect
+from server.storage.pool import Pool, connect, with_database
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -26,11 +25,6 @@ PEER_ADDRESSES = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
 # Test instances may reach each other, never 127.0.0.1, where SSRF canaries listen.
 PEER_NETWORKS = parse_networks(["127.0.0.2/31", "127.0.0.4/31"])
 _counter = itertools.count()
-
-
-def with_database(dsn: str, name: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
 def free_port(host: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import orjson
@@ -92,3 +93,9 @@ def affected(status: Any) -> int:
     """Rows changed, from a command status such as "UPDATE 1" or "INSERT 0 3"."""
     tail = str(status).rsplit(" ", 1)[-1]
     return int(tail) if tail.isdigit() else 0
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The same server, another database (the query, e.g. a socket directory, is kept)."""
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))

@@ -36,7 +36,7 @@ from tests.harness import (
     wait_for,
 )
 from tests.scripted_peer import AS, scripted_peer
-from tests.server.test_workers import add_follower
+from tests.server.test_workers import add_follower, sink
 
 BIN = Path(sys.executable).parent / "buurtplein"
 
@@ -92,54 +92,55 @@ async def stop(proc: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> N
         await asyncio.wait_for(proc.wait(), 20)
 
 
-async def test_worker_killed_mid_fan_out_loses_no_delivery(
-    database_server: str, template_database: str, tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def queued_fan_out(
+    database_server: str, template: str, *, followers: int, delay: float, domain: str
+) -> AsyncIterator[tuple[str, dict[str, int]]]:
+    """A database with one neighbourhood, `followers` remote followers on a sink that takes
+    `delay` seconds per POST, and one post queued for all of them (no process running yet).
+    Yields the database URL and the sink's count of POSTs per inbox path."""
     received: dict[str, int] = {}
 
-    async def slow_inbox(request: web.Request) -> web.Response:
-        await request.read()
-        await asyncio.sleep(0.1)
+    async def inbox(request: web.Request) -> web.Response:
+        await asyncio.sleep(delay)
         received[request.path] = received.get(request.path, 0) + 1
         return web.Response(status=202)
 
-    sink_port = free_port("127.0.0.3")
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", slow_inbox)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.3", sink_port).start()
+    settings = Settings(domain=domain, allowed_private_networks=PEER_NETWORKS)
+    async with sink("127.0.0.3", inbox) as (base, _), database(database_server, template) as dsn:
+        pool = await create_pool(dsn)
+        try:
+            buurt = await create_local_actor(pool, settings, kind="Group", username="buurt")
+            async with HttpClient(settings.base_url) as client:
+                remote = RemoteActors(pool, client, no_signer)
+                for i in range(followers):
+                    await add_follower(remote, pool, buurt, base, f"f{i}")
+                await posts.create_note(Federating(pool, settings, KeyRing(pool), remote), buurt, "Buurtfeest!")
+            assert len(await follow_store.follower_inboxes(pool, buurt.id)) == followers
+        finally:
+            await pool.close()
+        yield dsn, received
+
+
+async def test_worker_killed_mid_fan_out_loses_no_delivery(
+    database_server: str, template_database: str, tmp_path: Path
+) -> None:
     port = free_port("127.0.0.2")
-    settings = Settings(domain=f"127.0.0.2:{port}", allowed_private_networks=PEER_NETWORKS)
     followers = 120
-    try:
-        async with database(database_server, template_database) as dsn:
-            pool = await create_pool(dsn)
-            try:
-                buurt = await create_local_actor(pool, settings, kind="Group", username="buurt")
-                async with HttpClient(settings.base_url) as client:
-                    remote = RemoteActors(pool, client, no_signer)
-                    for i in range(followers):
-                        await add_follower(remote, pool, buurt, f"http://127.0.0.3:{sink_port}", f"f{i}")
-                    fed = Federating(pool, settings, KeyRing(pool), remote)
-                    await posts.create_note(fed, buurt, "Buurtfeest!")
-                assert len(await follow_store.follower_inboxes(pool, buurt.id)) == followers
+    async with queued_fan_out(
+        database_server, template_database, followers=followers, delay=0.1, domain=f"127.0.0.2:{port}"
+    ) as (dsn, received):
+        proc = await start_server(dsn, port, tmp_path)
+        await wait_for(lambda: _at_least(received, 10), timeout=30)
+        await stop(proc, signal.SIGKILL)
+        assert len(received) < followers, "the fan-out finished before the kill"
 
-                proc = await start_server(dsn, port, tmp_path)
-                await wait_for(lambda: _at_least(received, 10), timeout=30)
-                await stop(proc, signal.SIGKILL)
-                assert len(received) < followers, "the fan-out finished before the kill"
-
-                proc = await start_server(dsn, port, tmp_path)
-                try:
-                    await wait_for(lambda: _at_least(received, followers), timeout=60)
-                finally:
-                    await stop(proc)
-                assert set(received) == {f"/users/f{i}/inbox" for i in range(followers)}
-            finally:
-                await pool.close()
-    finally:
-        await runner.cleanup()
+        proc = await start_server(dsn, port, tmp_path)
+        try:
+            await wait_for(lambda: _at_least(received, followers), timeout=60)
+        finally:
+            await stop(proc)
+        assert set(received) == {f"/users/f{i}/inbox" for i in range(followers)}
 
 
 async def test_activities_answered_202_are_processed_after_a_kill(
@@ -196,58 +197,24 @@ async def _accept_received(received: list[dict[str, Any]]) -> bool:
 async def test_two_worker_processes_send_each_delivery_once(
     database_server: str, template_database: str, tmp_path: Path
 ) -> None:
-    received: dict[str, int] = {}
-
-    async def inbox(request: web.Request) -> web.Response:
-        await request.read()
-        await asyncio.sleep(0.02)
-        received[request.path] = received.get(request.path, 0) + 1
-        return web.Response(status=202)
-
-    sink_port = free_port("127.0.0.3")
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", inbox)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.3", sink_port).start()
-    settings = Settings(domain="127.0.0.2:9", allowed_private_networks=PEER_NETWORKS)
     followers = 80
-    procs: list[asyncio.subprocess.Process] = []
-    try:
-        async with database(database_server, template_database) as dsn:
-            pool = await create_pool(dsn)
-            try:
-                buurt = await create_local_actor(pool, settings, kind="Group", username="buurt")
-                async with HttpClient(settings.base_url) as client:
-                    remote = RemoteActors(pool, client, no_signer)
-                    for i in range(followers):
-                        await add_follower(remote, pool, buurt, f"http://127.0.0.3:{sink_port}", f"f{i}")
-                    await posts.create_note(Federating(pool, settings, KeyRing(pool), remote), buurt, "hoi")
-                env = {
-                    **os.environ,
-                    "DATABASE_URL": dsn,
-                    "BUURTPLEIN_DOMAIN": settings.domain,
-                    "BUURTPLEIN_DATA_DIR": str(tmp_path),
-                    "BUURTPLEIN_LOG_LEVEL": "warning",
-                    "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31",
-                }
-                for _ in range(2):
-                    procs.append(
-                        await asyncio.create_subprocess_exec(
-                            str(BIN),
-                            "worker",
-                            env=env,
-                            stdout=asyncio.subprocess.DEVNULL,
-                            stderr=asyncio.subprocess.DEVNULL,
-                        )
-                    )
-                await wait_for(lambda: _at_least(received, followers), timeout=60)
-                await asyncio.sleep(0.5)  # anything sent twice would show up now
-                assert all(count == 1 for count in received.values())
-                assert len(received) == followers
-            finally:
-                for proc in procs:
-                    await stop(proc)
-                await pool.close()
-    finally:
-        await runner.cleanup()
+    async with queued_fan_out(
+        database_server, template_database, followers=followers, delay=0.02, domain="127.0.0.2:9"
+    ) as (dsn, received):
+        env = {**os.environ, "DATABASE_URL": dsn, "BUURTPLEIN_DOMAIN": "127.0.0.2:9",
+               "BUURTPLEIN_DATA_DIR": str(tmp_path), "BUURTPLEIN_LOG_LEVEL": "warning",
+               "BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/31"}  # fmt: skip
+        procs = [
+            await asyncio.create_subprocess_exec(
+                str(BIN), "worker", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            )
+            for _ in range(2)
+        ]
+        try:
+            await wait_for(lambda: _at_least(received, followers), timeout=60)
+            await asyncio.sleep(0.5)  # anything sent twice would show up now
+        finally:
+            for proc in procs:
+                await stop(proc)
+        assert len(received) == followers
+        assert all(count == 1 for count in received.values())

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from server import calendar_sync_task
 from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, REMOTE, SETTINGS
 from server.config import Settings
 from server.logs import request_id
@@ -36,6 +37,17 @@ from server.routes import (
     nodeinfo,
     objects,
     pages,
+    pages_compose,
+    pages_event_form,
+    pages_events,
+    pages_instance_admin,
+    pages_moderation,
+    pages_notifications,
+    pages_organiser,
+    pages_polls,
+    pages_post_edit,
+    pages_posts,
+    pages_tags,
     ratelimit_middleware,
     webfinger,
 )
@@ -126,4 +138,16 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     embeds.setup(app)
     events.setup(app)
     neighbourhoods.setup(app)
+    calendar_sync_task.setup(app)
+    pages_organiser.setup(app)
+    pages_moderation.setup(app)
+    pages_instance_admin.setup(app)
+    pages_events.setup(app)
+    pages_event_form.setup(app)
+    pages_polls.setup(app)
+    pages_compose.setup(app)
+    pages_posts.setup(app)
+    pages_post_edit.setup(app)
+    pages_tags.setup(app)
+    pages_notifications.setup(app)
     return app

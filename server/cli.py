@@ -18,6 +18,7 @@ import click
 from server.config import ConfigError, Settings, ensure_secret_key, load_settings
 from server.logs import configure_logging
 from server.portability.commands import PORTABILITY_COMMANDS
+from server.portability.resident_commands import RESIDENT_COMMANDS
 from server.runtime import StartupError
 from server.storage.embedded import EmbeddedDatabaseRefused
 from server.storage.migrations import MigrationError
@@ -207,7 +208,7 @@ def _pool(settings: Settings) -> Any:
     return migrated_pool(settings)
 
 
-for _command in PORTABILITY_COMMANDS:
+for _command in (*PORTABILITY_COMMANDS, *RESIDENT_COMMANDS):
     cli.add_command(_command)
 
 

@@ -70,6 +70,7 @@ class Settings:
     feed_items: int = 50
     calendar_max_events: int = 500
     calendar_sync_minutes: int = 60
+    calendar_sync_check_seconds: float = 60.0
     calendar_fetch_max_bytes: int = 2 * 1024 * 1024
     calendar_fetch_timeout_seconds: float = 20.0
     calendar_import_max_events: int = 1000
@@ -113,6 +114,7 @@ _FIELD_TYPES: dict[str, str] = {
     "feed_items": "int",
     "calendar_max_events": "int",
     "calendar_sync_minutes": "int",
+    "calendar_sync_check_seconds": "float",
     "calendar_fetch_max_bytes": "int",
     "calendar_fetch_timeout_seconds": "float",
     "calendar_import_max_events": "int",

@@ -57,6 +57,8 @@ async def serve_forever(settings: Settings) -> None:
 
 async def work_forever(settings: Settings) -> None:
     """Workers only: more of them, on this or another machine, against the same database."""
+    from server.calendar_sync_task import run_calendar_sync
+    from server.domain.federation_context import Federating
     from server.metrics import Metrics
     from server.services import open_services
     from server.workers import Workers
@@ -64,11 +66,16 @@ async def work_forever(settings: Settings) -> None:
     async with migrated_pool(settings) as pool, open_services(settings, pool) as services:
         workers = Workers(settings, pool, services.http, services.keyring, services.remote, Metrics())
         task = asyncio.create_task(workers.run())
-        log.info("workers running", extra={"inbox_workers": max(1, settings.workers)})
+        fed = Federating(pool, settings, services.keyring, services.remote)
+        calendars_stop = asyncio.Event()
+        calendars = asyncio.create_task(run_calendar_sync(fed, calendars_stop))
+        log.info("workers running", extra={"inbox_in_flight": 32 * max(1, settings.workers)})
         await _stop_event().wait()
         log.info("stopping workers between jobs")
+        calendars_stop.set()
         await workers.stop()
         await task
+        await calendars
 
 
 @asynccontextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import datetime, timedelta
 
 from activitypub.jsonparse import dumps
@@ -40,6 +40,7 @@ POLL_SECONDS = 1.0
 CHANNEL = "buurtplein_work"
 INBOX_MAX_ATTEMPTS = 5
 BATCH = 20
+INBOX_IN_FLIGHT = 32  # claimed activities waiting or running, per unit of `workers`
 
 
 def to_state(row: HostRow) -> hoststate.HostState:
@@ -141,8 +142,7 @@ class Workers:
         self._delivery_wake.set()
 
     async def run(self) -> None:
-        loops = [self._inbox_loop() for _ in range(max(1, self.settings.workers))]
-        await asyncio.gather(*loops, self._delivery_loop(), self._listen())
+        await asyncio.gather(self._inbox_loop(), self._delivery_loop(), self._listen())
 
     async def _listen(self) -> None:
         """Wake the loops on NOTIFY from any process; polling covers a lost connection."""
@@ -173,29 +173,52 @@ class Workers:
     # -- inbox ---------------------------------------------------------------------------
 
     async def _inbox_loop(self) -> None:
-        while not self._stopping.is_set():
+        """Claim received activities while fewer than INBOX_IN_FLIGHT wait or run. Each sender
+        has one chain that handles its activities in the order received (a Follow is never
+        overtaken by its own Undo); different senders run side by side, so a black-holed
+        fetch for one peer's activity holds up no one else's."""
+        chains: dict[str, deque[InboxItem]] = {}
+        running: set[asyncio.Task[None]] = set()
+
+        async def run_chain(sender: str) -> None:
+            queue = chains[sender]
             try:
-                items = await inbox_store.claim_items(self.pool, BATCH, self.settings.worker_lease_seconds)
+                while queue:
+                    await self.process_item(queue[0])
+                    queue.popleft()
+            finally:
+                del chains[sender]
+
+        in_flight = INBOX_IN_FLIGHT * max(1, self.settings.workers)
+        while not self._stopping.is_set():
+            waiting = sum(len(q) for q in chains.values())
+            if waiting >= in_flight:
+                await asyncio.wait(running, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            try:
+                items = await inbox_store.claim_items(
+                    self.pool, min(BATCH, in_flight - waiting), self.settings.worker_lease_seconds
+                )
             except Exception as exc:
                 await self._database_trouble(exc)
                 continue
-            await self._process_batch(items)
+            for item in items:
+                if item.actor_ap_id in chains:
+                    chains[item.actor_ap_id].append(item)
+                    continue
+                chains[item.actor_ap_id] = deque([item])
+                task = asyncio.create_task(run_chain(item.actor_ap_id))
+                running.add(task)
+                task.add_done_callback(running.discard)
             if not items:
                 await self._sleep(self._inbox_wake)
-
-    async def _process_batch(self, items: list[InboxItem]) -> None:
-        """Different senders concurrently, each sender's activities in the order received:
-        a black-holed fetch for one peer's activity does not hold up the others, and a
-        Follow is never overtaken by its own Undo."""
-        by_sender: dict[str, list[InboxItem]] = {}
-        for item in items:
-            by_sender.setdefault(item.actor_ap_id, []).append(item)
-
-        async def in_order(queue: list[InboxItem]) -> None:
-            for item in queue:
-                await self.process_item(item)
-
-        await asyncio.gather(*(in_order(queue) for queue in by_sender.values()))
+        if running:
+            # Finish what is in hand (workers stop between jobs); the rest stays leased and is
+            # claimed again after the lease.
+            _, pending = await asyncio.wait(running, timeout=self.settings.worker_stop_grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def process_item(self, item: InboxItem) -> None:
         kind = str(item.document.get("type"))

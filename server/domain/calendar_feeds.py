@@ -91,11 +91,16 @@ def render_events(meta: CalendarMeta, rows: Sequence[EventRow], fallback: dateti
     )
 
 
+def upcoming_window(now: datetime) -> EventWindow:
+    """The events a calendar lists at `now`: those not ended before yesterday."""
+    return EventWindow(ends_after=now - PAST_GRACE)
+
+
 async def upcoming_calendar(
     db: Db, settings: Settings, scope: EventScope, meta: CalendarMeta, *, now: datetime, fallback: datetime
 ) -> RenderedFeed:
     """Upcoming (and yesterday's) public events in `scope`, soonest first, one query."""
-    window = EventWindow(ends_after=now - PAST_GRACE)
+    window = upcoming_window(now)
     rows = await event_store.public_events(db, scope, window, settings.calendar_max_events)
     return render_events(meta, rows, fallback)
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from activitypub.jsonld import get_id
 from federation.dispatch import Handled, Result, Skipped
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
+
+MOVE_INTERVAL = timedelta(days=7)  # like Mastodon and GoToSocial: one Move per actor per 7 days
 
 
 async def on_update_actor(ctx: HandlerContext, activity: Activity) -> Result:
@@ -53,6 +57,8 @@ async def on_move(ctx: HandlerContext, activity: Activity) -> Result:
     async with ctx.pool.acquire() as conn, conn.transaction():
         if await portability_store.move_recorded(conn, "received", ctx.sender.ap_id, new_actor.ap_id):
             return Skipped("this move was processed already")
+        if await portability_store.received_move_since(conn, ctx.sender.ap_id, datetime.now(UTC) - MOVE_INTERVAL):
+            return Skipped("this actor moved less than 7 days ago: one Move per actor per 7 days")
         await actor_store.set_moved_to(conn, ctx.sender.ap_id, new_actor.ap_id)
         for follower in await actor_store.local_followers(conn, ctx.sender.id):
             moved += await redirect_follow(conn, ctx.settings, ctx.keyring, follower, ctx.sender, new_actor)

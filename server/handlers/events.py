@@ -30,6 +30,7 @@ from server.handlers.polls import is_stale
 from server.storage import actors as actor_store
 from server.storage import events as event_store
 from server.storage import objects as object_store
+from server.storage.actors import ActorRow
 from server.storage.events import EventRow
 from server.storage.pool import Connection
 
@@ -181,6 +182,29 @@ def _owned_event(ctx: HandlerContext, activity: Activity) -> dict[str, Any] | No
     return obj
 
 
+def _group_of(ctx: HandlerContext, obj: dict[str, Any]) -> str | None:
+    """Mobilizon: an event created by a member and attributed to a group of the same server
+    (`actor` is the member, `attributedTo` the group) belongs to that group."""
+    attributed = get_id(obj.get("attributedTo"))
+    if attributed is None or attributed == ctx.sender.ap_id or origin(attributed) != origin(ctx.sender.ap_id):
+        return None
+    return attributed
+
+
+async def _event_owner(ctx: HandlerContext, obj: dict[str, Any]) -> ActorRow | str:
+    """The actor an incoming event is stored under: its group, else the sender; a string
+    says why the group cannot be used."""
+    group_id = _group_of(ctx, obj)
+    if group_id is None:
+        return ctx.sender
+    group = await ctx.remote.actor(group_id)
+    if group is None:
+        return "the event's group could not be fetched"
+    if group.is_local or group.kind != "Group":
+        return f"the event is attributed to a {group.kind}, not a group of its server"
+    return group
+
+
 @delegate("Create")
 async def on_create_event(ctx: HandlerContext, activity: Activity) -> Result | None:
     obj = _owned_event(ctx, activity)
@@ -189,7 +213,10 @@ async def on_create_event(ctx: HandlerContext, activity: Activity) -> Result | N
     fields = event_from_as(obj)
     if fields is None:
         return Skipped("Event without a usable startTime")
-    result = await store_remote_object(ctx, ctx.sender, obj, activity)
+    owner = await _event_owner(ctx, obj)
+    if isinstance(owner, str):
+        return Skipped(owner)
+    result = await store_remote_object(ctx, owner, obj, activity)
     row = await object_store.object_by_ap_id(ctx.pool, obj["id"])
     if isinstance(result, Handled) and row is not None:
         await event_store.insert_event(ctx.pool, row.id, fields)
@@ -202,7 +229,9 @@ async def on_update_event(ctx: HandlerContext, activity: Activity) -> Result | N
     if obj is None:
         return None
     existing = await object_store.object_by_ap_id(ctx.pool, obj["id"])
-    if existing is None or existing.deleted_at is not None or existing.actor_id != ctx.sender.id:
+    owner = await _event_owner(ctx, obj)
+    owner_id = owner.id if not isinstance(owner, str) else ctx.sender.id
+    if existing is None or existing.deleted_at is not None or existing.actor_id != owner_id:
         return Skipped("Update of an unknown or deleted event, or not by its owner")
     if is_stale(existing.document, obj):
         return Skipped("an older Update of the event (deliveries crossed)")

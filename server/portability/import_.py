@@ -65,7 +65,7 @@ def _profile(archive: Archive) -> dict[str, Any]:
     return profile
 
 
-def _posts(archive: Archive) -> list[dict[str, Any]]:
+def validated_posts(archive: Archive) -> list[dict[str, Any]]:
     posts = archive.json("posts.json", [])
     if not isinstance(posts, list) or not all(isinstance(p, dict) for p in posts):
         raise ImportRefused("posts.json is not a list of objects")
@@ -86,7 +86,7 @@ async def import_neighbourhood(
 ) -> ImportResult:
     """Recreate the archive's neighbourhood here (as `username`, default its old name)."""
     profile = _profile(archive)
-    posts = _posts(archive)
+    posts = validated_posts(archive)
     old_ap_id = archive.manifest.actor
     if Urls(settings).is_local(old_ap_id):
         raise ImportRefused("this archive was made on this host: import it on the new host")
@@ -144,13 +144,13 @@ async def _recreate(
     result = ImportResult(actor=actor, original_ap_id=old_ap_id, media_files=media_count)
     object_ids = {}
     for post in posts:
-        object_ids[post["ap_id"]] = await _insert_post(conn, actor, post, ids)
+        object_ids[post["ap_id"]] = await insert_post(conn, actor, post, ids)
     result.objects = len(posts)
     try:
         await feature_rows.update_settings(conn, actor.id, _dict(archive.json("settings.json", {})))
     except feature_rows.RowRefused as exc:
         raise ImportRefused(f"settings.json does not fit this host: {exc}") from None
-    await _recreate_rows(conn, archive, result, old_ap_id, actor.id, object_ids)
+    await recreate_rows(conn, archive, result, old_ap_id, actor.id, object_ids)
     followers = archive.json("followers.json", [])
     result.followers_in_archive = len(followers) if isinstance(followers, list) else 0
     refreshed = await actor_store.actor_by_id(conn, actor.id)
@@ -163,7 +163,7 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-async def _insert_post(conn: Connection, actor: ActorRow, post: dict[str, Any], ids: IdMap) -> int:
+async def insert_post(conn: Connection, actor: ActorRow, post: dict[str, Any], ids: IdMap) -> int:
     new_id = ids.objects[post["ap_id"]]
     document = rewrite_document(post["document"], ids)
     document["id"] = new_id
@@ -193,7 +193,7 @@ async def _insert_post(conn: Connection, actor: ActorRow, post: dict[str, Any], 
     )
 
 
-async def _recreate_rows(
+async def recreate_rows(
     conn: Connection,
     archive: Archive,
     result: ImportResult,

@@ -13,11 +13,20 @@ from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
 from server.domain.calendar import CalendarMeta
-from server.domain.calendar_feeds import owner_of_token, product_id, single_event_calendar, upcoming_calendar
+from server.domain.calendar_feeds import (
+    owner_of_token,
+    product_id,
+    single_event_calendar,
+    upcoming_calendar,
+    upcoming_window,
+)
+from server.domain.feed_validators import validators_for
+from server.domain.feeds import RenderedFeed
 from server.errors import json_error
-from server.routes.caching import cached_response
+from server.routes.caching import validated_response
 from server.storage import feeds as feed_store
-from server.storage.calendar_events import EventScope
+from server.storage.calendar_events import EventScope, EventWindow
+from server.storage.feed_versions import events_version
 from server.urls import Urls
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -30,10 +39,16 @@ def _not_found() -> web.Response:
 async def _answer(
     request: web.Request, scope: EventScope, name: str, description: str, *, private: bool = False
 ) -> web.Response:
-    settings = request.app[SETTINGS]
+    """Validators from one aggregate query; the calendar is read and rendered only for a 200."""
+    settings, pool, now = request.app[SETTINGS], request.app[POOL], datetime.now(UTC)
     meta = CalendarMeta(name=name, description=description, product=product_id(settings))
-    rendered = await upcoming_calendar(request.app[POOL], settings, scope, meta, now=datetime.now(UTC), fallback=EPOCH)
-    response = cached_response(request, rendered, private=private)
+    version = await events_version(pool, scope, upcoming_window(now))
+    validators = validators_for(version, (meta, settings.calendar_max_events), fallback=EPOCH)
+
+    async def render() -> RenderedFeed:
+        return await upcoming_calendar(pool, settings, scope, meta, now=now, fallback=EPOCH)
+
+    response = await validated_response(request, validators, render, private=private)
     response.headers["Content-Disposition"] = 'inline; filename="agenda.ics"'
     return response
 
@@ -54,10 +69,16 @@ async def event_calendar(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     ap_id = Urls(settings).object(request.match_info["uid"])
     meta = CalendarMeta(name=settings.name, description="", product=product_id(settings))
-    rendered = await single_event_calendar(request.app[POOL], settings, ap_id, meta, fallback=EPOCH)
-    if rendered is None:
+    pool = request.app[POOL]
+    version = await events_version(pool, EventScope(ap_id=ap_id, local_only=True), EventWindow())
+    if version.items == 0:
         return _not_found()
-    response = cached_response(request, rendered)
+
+    async def render() -> RenderedFeed:
+        rendered = await single_event_calendar(pool, settings, ap_id, meta, fallback=EPOCH)
+        return rendered or RenderedFeed(body=b"", content_type="text/calendar", etag="", last_modified=EPOCH)
+
+    response = await validated_response(request, validators_for(version, (meta,), fallback=EPOCH), render)
     response.headers["Content-Disposition"] = 'inline; filename="event.ics"'
     return response
 

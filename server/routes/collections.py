@@ -21,6 +21,7 @@ from activitypub.collections import build_ordered_collection, build_ordered_coll
 from server.appkeys import POOL, SETTINGS
 from server.config import Settings
 from server.convert.to_as import create_for
+from server.portability.featured import featured_items
 from server.routes.authorized_fetch import as2_only
 from server.routes.negotiation import activity_error, activity_response
 from server.storage import actors as actor_store
@@ -173,12 +174,13 @@ def make_handler(kind: str) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 @as2_only
 async def featured(request: web.Request) -> web.Response:
-    """Pinned posts: none yet, so an empty collection with its items inline."""
+    """Pinned posts, inline: a moved actor's public "we moved" notice (for servers that do
+    not act on a Move); otherwise none."""
     owner = await find_owner(request)
     if isinstance(owner, web.Response):
         return owner
     settings = request.app[SETTINGS]
-    items: Sequence[Any] = []
+    items: Sequence[Any] = await featured_items(request.app[POOL], owner)
     return activity_response(
         build_ordered_collection(
             collection_url(settings, owner.username, "featured"),

@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
-from server.domain.feeds import FeedMeta, render_feed
+from server.domain.feed_validators import validators_for
+from server.domain.feeds import FeedMeta, RenderedFeed, render_feed
 from server.errors import json_error
-from server.routes.caching import cached_response
+from server.routes.caching import validated_response
 from server.storage import feeds as feed_store
+from server.storage.feed_versions import posts_version
 from server.storage.feeds import PostScope
 from server.urls import Urls
 
@@ -30,9 +32,15 @@ def _not_found() -> web.Response:
 
 
 async def _answer(request: web.Request, scope: PostScope, meta: FeedMeta) -> web.Response:
-    settings = request.app[SETTINGS]
-    posts = await feed_store.public_posts(request.app[POOL], scope, settings.feed_items)
-    return cached_response(request, render_feed(request.match_info["fmt"], meta, posts))
+    """Validators from one aggregate query; the feed is read and rendered only for a 200."""
+    settings, pool, fmt = request.app[SETTINGS], request.app[POOL], request.match_info["fmt"]
+    version = await posts_version(pool, scope)
+    validators = validators_for(version, (fmt, meta, settings.feed_items), fallback=meta.fallback_updated)
+
+    async def render() -> RenderedFeed:
+        return render_feed(fmt, meta, await feed_store.public_posts(pool, scope, settings.feed_items))
+
+    return await validated_response(request, validators, render)
 
 
 def _meta(

@@ -19,6 +19,7 @@ from server.convert.to_as import (
     tombstone_document,
     with_context,
 )
+from server.routes import pages_events, pages_polls
 from server.routes.negotiation import (
     activity_response,
     html_response,
@@ -49,6 +50,10 @@ async def get_object(request: web.Request) -> web.Response:
         return negotiated_error(request, 404, "not found")
     if wants_activity_json(request):
         return activity_response(object_document(obj))
+    if obj.type == "Event":
+        return await pages_events.event_page(request, obj)
+    if obj.type == "Question":
+        return await pages_polls.poll_page(request, obj)
     return await post_page(request, obj)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from server.appkeys import POOL
-from server.routes import pages_actors, pages_admin, pages_auth, pages_residents, pages_search
+from server.routes import pages_actors, pages_admin, pages_auth, pages_events, pages_residents, pages_search
 from server.storage import web_reads
 from server.web.access import safe_next
 from server.web.csrf import csrf_middleware
@@ -24,7 +24,8 @@ LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 async def home(request: web.Request) -> web.Response:
     await current_actor(request)
     neighbourhoods = await web_reads.list_neighbourhoods(request.app[POOL])
-    return render(request, "home.html", {"neighbourhoods": neighbourhoods})
+    extras = await pages_events.instance_extras(request)
+    return render(request, "home.html", {"neighbourhoods": neighbourhoods, **extras})
 
 
 async def switch_language(request: web.Request) -> web.Response:

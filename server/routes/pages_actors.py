@@ -7,7 +7,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.appkeys import HTTP, POOL, REMOTE, SETTINGS
-from server.domain import follows, handles
+from server.domain import follows, handles, membership
+from server.routes import pages_events, pages_organiser, pages_posts
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import web_reads
@@ -45,29 +46,15 @@ async def actor_page(
         "form": form or Form(),
         "actor_path": f"/@{actor.username}",
         "alternate": actor.ap_id,
+        **await pages_events.actor_extras(request, actor, neighbourhood is not None),
+        **await pages_organiser.neighbourhood_extras(request, actor, neighbourhood is not None),
     }
     return render(request, "actor.html", context, status=status, vary_accept=True)
 
 
 async def post_page(request: web.Request, obj: ObjectRow) -> web.Response:
-    """A public or unlisted post with its public replies (callers enforce visibility)."""
-    pool = request.app[POOL]
-    author = await actor_store.actor_by_ap_id(pool, obj.attributed_to)
-    view = web_reads.PostView(
-        post=obj,
-        author_name=(author.name or author.username) if author else obj.attributed_to,
-        author_handle=f"@{author.username}@{author.domain}" if author else obj.attributed_to,
-        author_url=(author.url or author.ap_id) if author else obj.attributed_to,
-    )
-    context = {
-        "view": view,
-        "replies": await web_reads.public_replies(pool, obj.ap_id),
-        "parent": obj.in_reply_to,
-        "timezone": None,
-        "form": Form(),
-        "alternate": obj.ap_id,
-    }
-    return render(request, "post.html", context, vary_accept=True)
+    """A public or unlisted post with its thread (server.routes.pages_posts)."""
+    return await pages_posts.post_page(request, obj)
 
 
 async def _target(request: web.Request, form: Form) -> ActorRow | None:
@@ -84,7 +71,10 @@ async def follow(request: web.Request) -> web.Response:
     if target is None or target.id == me.id or target.gone_at is not None:
         return render_error(request, 404, "We could not find who you want to follow.")
     try:
-        await follows.follow(federating(request), me, target.ap_id)
+        if target.kind == "Group" and target.is_local:  # our neighbourhood: a request to join
+            await membership.join(federating(request), me, target)
+        else:
+            await follows.follow(federating(request), me, target.ap_id)
     except follows.UnknownActor:
         return render_error(request, 404, "We could not find who you want to follow.")
     raise redirect(local_path_of(request, target))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
-from server.domain import accounts
+from server.domain import accounts, registration
 from server.storage import account_admin as account_store
 from server.web.access import require_admin
 from server.web.forms import N_, Form, read_form
@@ -23,7 +23,10 @@ MODE_LABELS = {
 async def admin_context(request: web.Request, **extra: object) -> dict[str, object]:
     pool = request.app[POOL]
     context: dict[str, object] = {
-        "mode_label": MODE_LABELS[request.app[SETTINGS].registration_mode],
+        "mode": (mode := await registration.registration_mode(pool, request.app[SETTINGS])),
+        "mode_label": MODE_LABELS[mode],
+        "mode_labels": MODE_LABELS,
+        "notice": N_("The registration mode is saved.") if request.query.get("mode") == "saved" else "",
         "pending": await account_store.accounts_in_state(pool, "pending"),
         "invitations": await account_store.list_invitations(pool),
         "invite": Form(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
-from server.domain import accounts
+from server.domain import accounts, registration
 from server.domain.actors import InvalidName, NameTaken
 from server.web.access import federating, safe_next
 from server.web.forms import N_, Form, read_form
@@ -56,13 +56,14 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
-def registration_mode(request: web.Request) -> str:
-    return request.app[SETTINGS].registration_mode
+async def registration_mode(request: web.Request) -> str:
+    """The mode in force: an admin's run-time choice, else the configured default."""
+    return await registration.registration_mode(request.app[POOL], request.app[SETTINGS])
 
 
 async def register_page(request: web.Request) -> web.Response:
     form = Form(values={"invitation": request.query.get("invitation", "")[:100]})
-    return render(request, "register.html", {"form": form, "mode": registration_mode(request)})
+    return render(request, "register.html", {"form": form, "mode": await registration_mode(request)})
 
 
 REGISTER_FIELDS = ("username", "email", "password", "password2", "invitation")
@@ -86,7 +87,7 @@ def validate_registration(form: Form, mode: str) -> None:
 
 
 async def register(request: web.Request) -> web.Response:
-    mode = registration_mode(request)
+    mode = await registration_mode(request)
     form = await read_form(request, REGISTER_FIELDS)
     context = {"form": form, "mode": mode}
     if mode == "closed":

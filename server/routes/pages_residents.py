@@ -1,5 +1,5 @@
-"""A resident's own pages: home timeline, composer, settings (profile, language,
-password, account deletion)."""
+"""A resident's own pages: home timeline, settings (profile, language, password, data
+export, account deletion). The composer is server.routes.pages_compose."""
 
 from __future__ import annotations
 
@@ -7,25 +7,16 @@ import html
 
 from aiohttp import web
 
-from server.appkeys import POOL
+from server.appkeys import POOL, SETTINGS
 from server.domain import accounts, profiles
-from server.domain.posts import create_note
+from server.portability import export
 from server.storage import account_admin as account_store
-from server.storage import actors as actor_store
-from server.storage import objects as object_store
 from server.storage import web_reads
 from server.web.access import federating, require_account, require_resident
 from server.web.forms import N_, Form, read_form
 from server.web.i18n import LANGUAGES
 from server.web.sessions import clear_session_cookie, current_session, set_cookie, set_session_cookie
 from server.web.templating import LANGUAGE_COOKIE, redirect, render
-
-MAX_POST = 5000
-VISIBILITY_CHOICES = (
-    ("public", N_("Public: everyone")),
-    ("unlisted", N_("Unlisted: everyone with the link, not on public pages")),
-    ("followers", N_("Followers only")),
-)
 
 
 def text_to_html(text: str) -> str:
@@ -38,53 +29,6 @@ async def timeline(request: web.Request) -> web.Response:
     me = await require_resident(request)
     posts = await web_reads.home_timeline(request.app[POOL], me)
     return render(request, "timeline.html", {"posts": posts, "timezone": None})
-
-
-async def compose_context(request: web.Request, form: Form) -> dict[str, object]:
-    return {
-        "form": form,
-        "neighbourhoods": await web_reads.list_neighbourhoods(request.app[POOL]),
-        "visibilities": VISIBILITY_CHOICES,
-    }
-
-
-async def compose_page(request: web.Request) -> web.Response:
-    await require_resident(request)
-    form = Form(values={"neighbourhood": request.query.get("neighbourhood", "")[:40]})
-    return render(request, "compose.html", await compose_context(request, form))
-
-
-async def compose(request: web.Request) -> web.Response:
-    me = await require_resident(request)
-    form = await read_form(request, ("content", "neighbourhood", "visibility", "in_reply_to"))
-    content = form.require("content", "Write something first.")
-    form.limit("content", MAX_POST, "A post has at most 5000 characters.")
-    visibility = form.value("visibility") or "public"
-    if visibility not in {v for v, _ in VISIBILITY_CHOICES}:
-        form.fail("visibility", "Choose who may see it.")
-    pool = request.app[POOL]
-    group = None
-    if form.value("neighbourhood"):
-        group = await actor_store.local_actor(pool, form.value("neighbourhood"))
-        if group is None or group.kind != "Group":
-            form.fail("neighbourhood", "Choose a neighbourhood from the list.")
-    reply_to = form.value("in_reply_to").strip() or None
-    if reply_to is not None:
-        parent = await object_store.object_by_ap_id(pool, reply_to)
-        if parent is None or parent.deleted_at is not None:
-            form.fail("content", "The post you reply to is not there any more.")
-    if not form.is_valid:
-        return render(request, "compose.html", await compose_context(request, form), status=400)
-    row = await create_note(
-        federating(request),
-        me,
-        text_to_html(content),
-        visibility=visibility,
-        in_reply_to=reply_to,
-        extra_cc=[group.ap_id] if group else None,
-        extra_fields={"audience": group.ap_id} if group else None,
-    )
-    raise redirect(row.ap_id.removeprefix(federating(request).settings.base_url) or "/")
 
 
 async def settings_context(request: web.Request, **forms: Form) -> dict[str, object]:
@@ -159,6 +103,15 @@ async def change_password(request: web.Request) -> web.Response:
     raise response
 
 
+async def export_data(request: web.Request) -> web.Response:
+    """The resident's archive (server.portability.export) as a download."""
+    me = await require_resident(request)
+    archive = await export.export_resident(request.app[POOL], request.app[SETTINGS], me.username)
+    disposition = f'attachment; filename="{me.username}-buurtplein-export.tar.gz"'
+    headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+    return web.Response(body=archive, content_type="application/gzip", headers=headers)
+
+
 async def delete_account(request: web.Request) -> web.Response:
     account = await require_account(request)
     form = await read_form(request, ("password",))
@@ -173,10 +126,9 @@ async def delete_account(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/home", timeline)
-    app.router.add_get("/compose", compose_page)
-    app.router.add_post("/compose", compose)
     app.router.add_get("/settings", settings_page)
     app.router.add_post("/settings/profile", save_profile)
     app.router.add_post("/settings/language", save_language)
     app.router.add_post("/settings/password", change_password)
     app.router.add_post("/settings/delete", delete_account)
+    app.router.add_post("/settings/export", export_data)

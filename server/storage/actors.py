@@ -86,7 +86,9 @@ async def actor_by_handle(db: Db, username: str, domain: str) -> ActorRow | None
     return _actor(
         await db.fetchrow(
             f"""SELECT {_ACTOR_COLUMNS} FROM actors
-                WHERE lower(username) = lower($1) AND lower(domain) = lower($2)""",
+                WHERE lower(username) = lower($1) AND lower(domain) = lower($2)
+                ORDER BY is_local DESC, gone_at IS NOT NULL, fetched_at DESC NULLS LAST
+                LIMIT 1""",
             username,
             domain,
         )

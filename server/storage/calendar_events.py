@@ -4,6 +4,7 @@ Event objects of visible actors (table events, migration 0003), one query per fe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,13 +85,9 @@ class EventWindow:
     after_id: int | None = None
 
 
-async def public_events(db: Db, scope: EventScope, window: EventWindow, limit: int) -> list[EventRow]:
-    params: list[Any] = []
-
-    def arg(value: Any) -> str:
-        params.append(value)
-        return f"${len(params)}"
-
+def event_conditions(scope: EventScope, window: EventWindow, arg: Callable[[Any], str]) -> list[str]:
+    """The WHERE conditions (over `objects o JOIN events e JOIN actors a`) of the public
+    events in `scope` and `window`."""
     where = [_PUBLIC_EVENT]
     if scope.local_only:
         where.append("o.is_local")
@@ -124,6 +121,17 @@ async def public_events(db: Db, scope: EventScope, window: EventWindow, limit: i
         where.append(f"e.starts_at < {arg(window.starts_before)}")
     if window.after_start is not None and window.after_id is not None:
         where.append(f"(e.starts_at, o.id) > ({arg(window.after_start)}, {arg(window.after_id)})")
+    return where
+
+
+async def public_events(db: Db, scope: EventScope, window: EventWindow, limit: int) -> list[EventRow]:
+    params: list[Any] = []
+
+    def arg(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    where = event_conditions(scope, window, arg)
     rows = await db.fetch(
         f"""SELECT {_COLUMNS} FROM objects o JOIN events e ON e.object_id = o.id
             JOIN actors a ON a.id = o.actor_id

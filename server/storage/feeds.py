@@ -8,6 +8,7 @@ unlisted or direct post. Each feed is one query.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,15 +106,8 @@ def _post(record: Any) -> FeedPost:
     return FeedPost(**values)
 
 
-async def public_posts(db: Db, scope: PostScope, limit: int, page: Page | None = None) -> list[FeedPost]:
-    """Public top-level posts in `scope`, newest first, at most `limit` (one query)."""
-    page = page or Page()
-    params: list[Any] = []
-
-    def arg(value: Any) -> str:
-        params.append(value)
-        return f"${len(params)}"
-
+def post_conditions(scope: PostScope, arg: Callable[[Any], str]) -> list[str]:
+    """The WHERE conditions (over `objects o JOIN actors a`) of the public posts in `scope`."""
     where = [_PUBLIC_POST]
     if scope.local_only:
         where.append("o.is_local")
@@ -123,6 +117,19 @@ async def public_posts(db: Db, scope: PostScope, limit: int, page: Page | None =
         where.append(IN_NEIGHBOURHOOD.format(group=arg(scope.neighbourhood_id)))
     if scope.tag is not None:
         where.append(HAS_TAG.format(tag=arg(scope.tag)))
+    return where
+
+
+async def public_posts(db: Db, scope: PostScope, limit: int, page: Page | None = None) -> list[FeedPost]:
+    """Public top-level posts in `scope`, newest first, at most `limit` (one query)."""
+    page = page or Page()
+    params: list[Any] = []
+
+    def arg(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    where = post_conditions(scope, arg)
     if page.since is not None:
         where.append(f"o.published_at >= {arg(page.since)}")
     if page.until is not None:

@@ -216,3 +216,13 @@ async def is_blocking(db: Db, blocker_id: int, blocked_id: int) -> bool:
         "SELECT 1 FROM actor_blocks WHERE blocker_id = $1 AND blocked_id = $2", blocker_id, blocked_id
     )
     return found is not None
+
+
+async def received_move_since(db: Db, origin_ap_id: str, since: datetime) -> bool:
+    """Whether a Move of `origin_ap_id` (to any target) was acted on at or after `since`."""
+    found = await db.fetchval(
+        "SELECT 1 FROM actor_moves WHERE kind = 'received' AND origin_ap_id = $1 AND created_at >= $2 LIMIT 1",
+        origin_ap_id,
+        since,
+    )
+    return found is not None

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from server.storage import timelines
 from server.storage.actors import ActorRow, Db, actor_by_id
 from server.storage.objects import ObjectRow
-from server.storage.visibility import object_columns, visible_to
+from server.storage.visibility import object_columns
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,19 @@ _POST_SELECT = f"""SELECT {object_columns("o")}, au.name AS a_name, au.username 
 
 
 async def neighbourhood_posts(db: Db, group: ActorRow, limit: int = 20) -> list[PostView]:
-    """Public posts by the neighbourhood or addressed to it (to, cc or audience)."""
+    """Public posts by the neighbourhood, addressed to it (`audience`) or announced by it,
+    newest first: three index walks (actor, audience, group_posts), one statement."""
     rows = await db.fetch(
         _POST_SELECT
-        + """ WHERE o.deleted_at IS NULL AND o.visibility = 'public' AND o.type <> 'Tombstone'
-              AND (o.actor_id = $1 OR o.document->'to' ? $2 OR o.document->'cc' ? $2
-                   OR o.document->>'audience' = $2)
-              ORDER BY o.published_at DESC, o.id DESC LIMIT $3""",
+        + """ WHERE o.id IN (
+                (SELECT id FROM objects WHERE actor_id = $1 ORDER BY id DESC LIMIT $3 * 4)
+                UNION
+                (SELECT id FROM objects WHERE document ->> 'audience' = $2 ORDER BY id DESC LIMIT $3 * 4)
+                UNION
+                (SELECT object_id FROM group_posts WHERE group_id = $1 AND state = 'announced'
+                 ORDER BY object_id DESC LIMIT $3 * 4))
+              AND o.deleted_at IS NULL AND o.visibility = 'public' AND o.type <> 'Tombstone'
+              ORDER BY o.id DESC LIMIT $3""",
         group.id,
         group.ap_id,
         limit,
@@ -92,7 +99,7 @@ async def public_posts_of(db: Db, actor_id: int, limit: int = 20) -> list[PostVi
     rows = await db.fetch(
         _POST_SELECT
         + """ WHERE o.actor_id = $1 AND o.deleted_at IS NULL AND o.visibility = 'public'
-              ORDER BY o.published_at DESC, o.id DESC LIMIT $2""",
+              ORDER BY o.id DESC LIMIT $2""",
         actor_id,
         limit,
     )
@@ -100,24 +107,33 @@ async def public_posts_of(db: Db, actor_id: int, limit: int = 20) -> list[PostVi
 
 
 async def home_timeline(db: Db, reader: ActorRow, limit: int = 40) -> list[PostView]:
-    """What the reader may see of: their own posts, those they follow, and posts addressed
-    to neighbourhoods they follow or to them."""
-    rows = await db.fetch(
-        _POST_SELECT
-        + f""" WHERE o.type <> 'Tombstone' AND {visible_to("o", "$1")} AND (
-                o.actor_id = $1
-                OR o.actor_id IN (SELECT followed_id FROM follows WHERE follower_id = $1 AND state = 'accepted')
-                OR EXISTS (
-                    SELECT 1 FROM follows f JOIN actors g ON g.id = f.followed_id
-                    WHERE f.follower_id = $1 AND f.state = 'accepted'
-                      AND (o.document->'cc' ? g.ap_id OR o.document->'to' ? g.ap_id
-                           OR o.document->>'audience' = g.ap_id))
-                OR EXISTS (SELECT 1 FROM object_recipients r WHERE r.object_id = o.id AND r.actor_id = $1))
-              ORDER BY o.published_at DESC, o.id DESC LIMIT $2""",
-        reader.id,
-        limit,
-    )
-    return _post_views(rows)
+    """The reader's home timeline (`storage.timelines`, one indexed statement) with the
+    authors' display fields (one more)."""
+    posts = await timelines.home_timeline(db, reader.id, limit=limit)
+    return await with_authors(db, posts)
+
+
+async def with_authors(db: Db, posts: Sequence[ObjectRow]) -> list[PostView]:
+    authors = {
+        r["ap_id"]: r
+        for r in await db.fetch(
+            "SELECT ap_id, name, username, domain, url FROM actors WHERE ap_id = ANY($1::text[])",
+            list({p.attributed_to for p in posts}),
+        )
+    }
+    views = []
+    for post in posts:
+        author = authors.get(post.attributed_to)
+        username = author["username"] if author else None
+        views.append(
+            PostView(
+                post=post,
+                author_name=(author["name"] if author else None) or username or post.attributed_to,
+                author_handle=f"@{username}@{author['domain']}" if author and username else post.attributed_to,
+                author_url=(author["url"] if author else None) or post.attributed_to,
+            )
+        )
+    return views
 
 
 async def public_replies(db: Db, ap_id: str, limit: int = 100) -> list[PostView]:

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from server.domain import membership
 from server.domain.actors import create_local_actor
+from server.storage import actors as actor_store
 from tests.browser.conftest import AXE
-from tests.harness import PEER_ADDRESSES, wait_for
+from tests.harness import PEER_ADDRESSES, federating, wait_for
 
 PASSWORD = "correct horse battery"
 WIDTHS = {"phone": 390, "desktop": 1280}
@@ -52,13 +54,18 @@ async def test_register_post_log_in_and_switch_language(
     chromium: Any, make_instance: Callable[..., Any], javascript: bool, screenshot_dir: Path
 ) -> None:
     async with make_instance(registration_mode="open") as inst:
-        await create_local_actor(inst.pool, inst.settings, kind="Group", username="oosterpark", name="Oosterpark")
+        group = await create_local_actor(
+            inst.pool, inst.settings, kind="Group", username="oosterpark", name="Oosterpark"
+        )
         base = inst.base_url
         page = await new_page(chromium, javascript=javascript)
         await register(page, base, "anna")
+        anna = await actor_store.local_actor(inst.pool, "anna")
+        assert anna is not None
+        await membership.join(federating(inst), anna, group)  # posting in a neighbourhood is for members
         await page.goto(base + "/compose")
         await page.get_by_label("Message").fill("Wie leent mij een ladder?")
-        await page.get_by_label("Neighbourhood").select_option("oosterpark")
+        await page.get_by_label("Neighbourhood", exact=True).select_option("oosterpark")
         await page.get_by_role("button", name="Publish").click()
         await page.wait_for_url(base + "/objects/*")
         assert "Wie leent mij een ladder?" in await page.content()

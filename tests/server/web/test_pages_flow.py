@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from server.domain import membership
 from server.domain.actors import create_local_actor
 from server.domain.posts import create_note
 from server.storage import actors as actor_store
@@ -20,9 +21,12 @@ async def make_neighbourhood(inst: Instance, username: str = "oosterpark") -> ac
 
 
 async def test_a_resident_posts_to_a_neighbourhood_and_it_shows_there(open_instance: Instance) -> None:
-    await make_neighbourhood(open_instance)
+    group = await make_neighbourhood(open_instance)
     async with PageClient(open_instance) as browser:
         await browser.register("anna")
+        anna = await actor_store.local_actor(open_instance.pool, "anna")
+        assert anna is not None
+        await membership.join(federating(open_instance), anna, group)  # posting is for members
         status, page, _ = await browser.submit(
             "/compose",
             {

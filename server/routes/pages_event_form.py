@@ -1,0 +1,241 @@
+"""The event composer (/compose/event) and the organiser's edit form
+(/objects/{uid}/edit): read and check the fields, then call `server.domain.events`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from server.appkeys import POOL
+from server.convert.events import valid_timezone
+from server.domain import events as event_domain
+from server.routes.pages_events import organising_actor, path_of, viewable_object
+from server.routes.pages_residents import html_to_text, text_to_html
+from server.storage import actors as actor_store
+from server.storage import events as event_store
+from server.storage import memberships as membership_store
+from server.storage import web_reads
+from server.storage.actors import ActorRow
+from server.storage.events import EventFields
+from server.web.access import federating, require_resident
+from server.web.forms import N_, Form, read_form
+from server.web.templating import DEFAULT_TIMEZONE, redirect, render, render_error, zone
+
+FIELDS = (
+    "organiser", "name", "description", "starts", "ends", "timezone", "place_name", "street_address",
+    "postal_code", "locality", "latitude", "longitude", "online_url", "capacity", "join_mode", "visibility",
+)  # fmt: skip
+LOCAL_TIME = "%Y-%m-%dT%H:%M"
+MAX_NAME = 200
+MAX_TEXT = 200
+MAX_DESCRIPTION = 10_000
+MAX_CAPACITY = 100_000
+JOIN_CHOICES = (
+    ("free", N_("Anyone may come")),
+    ("restricted", N_("I approve each attendee")),
+    ("none", N_("No answers: people just come")),
+    ("external", N_("People answer on another site")),
+)
+VISIBILITY_CHOICES = (
+    ("public", N_("Public: everyone")),
+    ("unlisted", N_("Unlisted: everyone with the link, not on public pages")),
+    ("followers", N_("Followers only")),
+)
+
+
+def parse_local_time(form: Form, name: str, tz: str, required: bool) -> datetime | None:
+    """A `datetime-local` value read in the event's zone."""
+    text = form.value(name).strip()
+    if not text:
+        if required:
+            form.fail(name, N_("Give a date and time."))
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        form.fail(name, N_("Give a date and time like 2030-05-01 14:00."))
+        return None
+    return moment.replace(tzinfo=zone(tz)) if moment.tzinfo is None else moment
+
+
+def parse_number(form: Form, name: str, low: float, high: float, message: str) -> float | None:
+    text = form.value(name).strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not low <= number <= high:
+        form.fail(name, message)
+        return None
+    return number
+
+
+def parse_capacity(form: Form) -> int | None:
+    text = form.value("capacity").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_CAPACITY:
+        form.fail("capacity", N_("Give a whole number from 1, or leave it empty for no limit."))
+        return None
+    return int(text)
+
+
+def optional_text(form: Form, name: str) -> str | None:
+    form.limit(name, MAX_TEXT, N_("Use at most 200 characters."))
+    return form.value(name).strip() or None
+
+
+def parse_event(form: Form) -> EventFields | None:
+    """The event as typed, or None with an error next to each wrong field."""
+    name = form.require("name", N_("Give the event a name."))
+    form.limit("name", MAX_NAME, N_("Use at most 200 characters."))
+    form.limit("description", MAX_DESCRIPTION, N_("Use at most 10000 characters."))
+    tz = form.value("timezone").strip() or DEFAULT_TIMEZONE
+    if valid_timezone(tz) is None:
+        form.fail("timezone", N_("Give a time zone like Europe/Amsterdam."))
+        tz = DEFAULT_TIMEZONE
+    starts = parse_local_time(form, "starts", tz, required=True)
+    ends = parse_local_time(form, "ends", tz, required=False)
+    if starts and ends and ends < starts:
+        form.fail("ends", N_("The end must be after the start."))
+    online = form.value("online_url").strip() or None
+    if online and (len(online) > 2000 or not online.startswith(("https://", "http://"))):
+        form.fail("online_url", N_("Give a web address starting with https://."))
+    join_mode = form.value("join_mode") or "free"
+    if join_mode not in {value for value, _ in JOIN_CHOICES}:
+        form.fail("join_mode", N_("Choose how people answer."))
+    fields = {
+        "place_name": optional_text(form, "place_name"),
+        "street_address": optional_text(form, "street_address"),
+        "postal_code": optional_text(form, "postal_code"),
+        "locality": optional_text(form, "locality"),
+        "latitude": parse_number(form, "latitude", -90, 90, N_("Give a latitude between -90 and 90.")),
+        "longitude": parse_number(form, "longitude", -180, 180, N_("Give a longitude between -180 and 180.")),
+        "capacity": parse_capacity(form),
+    }
+    if not form.is_valid or starts is None:
+        return None
+    return EventFields(name=name, starts_at=starts, ends_at=ends, timezone=tz, online_url=online,
+                       join_mode=join_mode, **fields)  # type: ignore[arg-type]  # fmt: skip
+
+
+async def organisers(request: web.Request, me: ActorRow) -> list[ActorRow]:
+    """Who `me` may organise as: themselves, and the neighbourhoods they moderate."""
+    pool = request.app[POOL]
+    choices = [me]
+    for row in await web_reads.list_neighbourhoods(pool):
+        found = await membership_store.membership(pool, row.actor_id, me.id)
+        group = await actor_store.actor_by_id(pool, row.actor_id) if found and found.is_moderator else None
+        if group is not None:
+            choices.append(group)
+    return choices
+
+
+async def default_timezone(request: web.Request, username: str) -> str:
+    group = await actor_store.local_actor(request.app[POOL], username) if username else None
+    found = await web_reads.neighbourhood_of(request.app[POOL], group.id) if group else None
+    return found.timezone if found and found.timezone else DEFAULT_TIMEZONE
+
+
+async def compose_context(request: web.Request, me: ActorRow, form: Form, action: str) -> dict[str, Any]:
+    return {
+        "form": form,
+        "action": action,
+        "editing": action != "/compose/event",
+        "organisers": await organisers(request, me),
+        "join_modes": JOIN_CHOICES,
+        "visibilities": VISIBILITY_CHOICES,
+    }
+
+
+async def compose_event_page(request: web.Request) -> web.Response:
+    me = await require_resident(request)
+    neighbourhood = request.query.get("neighbourhood", "")[:40]
+    form = Form(values={"organiser": neighbourhood, "timezone": await default_timezone(request, neighbourhood)})
+    return render(request, "compose_event.html", await compose_context(request, me, form, "/compose/event"))
+
+
+async def compose_event(request: web.Request) -> web.Response:
+    me = await require_resident(request)
+    form = await read_form(request, FIELDS)
+    choices = await organisers(request, me)
+    organiser = next((a for a in choices if a.username == (form.value("organiser") or me.username)), None)
+    if organiser is None:
+        form.fail("organiser", N_("Choose who organises it from the list."))
+    visibility = form.value("visibility") or "public"
+    if visibility not in {value for value, _ in VISIBILITY_CHOICES}:
+        form.fail("visibility", N_("Choose who may see it."))
+    fields = parse_event(form)
+    if fields is None or organiser is None:
+        context = await compose_context(request, me, form, "/compose/event")
+        return render(request, "compose_event.html", context, status=400)
+    row = await event_domain.create_event(
+        federating(request), organiser, fields, text_to_html(form.value("description")), visibility=visibility
+    )
+    raise redirect(path_of(request, row.ap_id))
+
+
+def form_of(fields: EventFields, description_html: str) -> Form:
+    tz = zone(fields.timezone)
+    values = {
+        "name": fields.name,
+        "description": html_to_text(description_html),
+        "starts": fields.starts_at.astimezone(tz).strftime(LOCAL_TIME),
+        "ends": fields.ends_at.astimezone(tz).strftime(LOCAL_TIME) if fields.ends_at else "",
+        "timezone": fields.timezone or DEFAULT_TIMEZONE,
+        "join_mode": fields.join_mode,
+        "capacity": str(fields.capacity) if fields.capacity else "",
+    }
+    for name in ("place_name", "street_address", "postal_code", "locality", "online_url", "latitude", "longitude"):
+        value = getattr(fields, name)
+        values[name] = "" if value is None else str(value)
+    return Form(values=values)
+
+
+async def editable(request: web.Request) -> tuple[ActorRow, ActorRow, str, event_store.EventRow] | None:
+    """(me, the organiser I act for, description, event) when I may edit this event."""
+    me = await require_resident(request)
+    obj = await viewable_object(request, "Event")
+    event = await event_store.event_by_ap_id(request.app[POOL], obj.ap_id) if obj else None
+    acting = await organising_actor(request.app[POOL], me, event) if event else None
+    if obj is None or event is None or acting is None:
+        return None
+    return me, acting, obj.content, event
+
+
+async def edit_event_page(request: web.Request) -> web.Response:
+    found = await editable(request)
+    if found is None:
+        return render_error(request, 404, "not found")
+    me, _, description, event = found
+    form = form_of(event.fields, description)
+    return render(request, "compose_event.html", await compose_context(request, me, form, request.path))
+
+
+async def edit_event(request: web.Request) -> web.Response:
+    found = await editable(request)
+    if found is None:
+        return render_error(request, 404, "not found")
+    me, acting, _, event = found
+    form = await read_form(request, FIELDS)
+    fields = parse_event(form)
+    if fields is None:
+        context = await compose_context(request, me, form, request.path)
+        return render(request, "compose_event.html", context, status=400)
+    fields = replace(fields, status=event.fields.status, reported_participants=event.fields.reported_participants)
+    await event_domain.update_event(
+        federating(request), acting, event.ap_id, fields, text_to_html(form.value("description"))
+    )
+    raise redirect(path_of(request, event.ap_id))
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/compose/event", compose_event_page)
+    app.router.add_post("/compose/event", compose_event)
+    app.router.add_get("/objects/{uid}/edit", edit_event_page)
+    app.router.add_post("/objects/{uid}/edit", edit_event)

@@ -1,0 +1,242 @@
+"""Event pages: the HTML side of /objects/{uid} for an Event (details, place and map link,
+status in words, going count, RSVP, add to calendar), RSVP from the web, the organiser's
+cancel/postpone buttons, and the upcoming-events list and feed links of the home,
+neighbourhood and profile pages. The composer and edit form are in `pages_event_form.py`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from babel.dates import format_date, format_time
+
+from server.appkeys import POOL, SETTINGS
+from server.domain import events as event_domain
+from server.domain import rsvp as rsvp_domain
+from server.domain.feeds import FeedLink, feed_links
+from server.storage import actors as actor_store
+from server.storage import events as event_store
+from server.storage import memberships as membership_store
+from server.storage import objects as object_store
+from server.storage.actors import ActorRow
+from server.storage.calendar_events import EventRow as ListedEvent
+from server.storage.calendar_events import EventScope, EventWindow, public_events
+from server.storage.events import EventRow
+from server.storage.objects import ObjectRow
+from server.storage.pool import Pool
+from server.urls import Urls
+from server.web.access import federating, require_resident
+from server.web.forms import N_, read_form
+from server.web.sessions import current_actor
+from server.web.templating import language_of, redirect, render, render_error, zone
+
+VIEWABLE = frozenset({"public", "unlisted"})
+UPCOMING_LIMIT = 10
+RSVP_ANSWERS = ("going", "maybe", "declined", "cancel")
+STATUS_WORDS = {"cancelled": N_("Cancelled"), "postponed": N_("Postponed"), "scheduled": N_("Scheduled")}
+JOIN_MODE_WORDS = {
+    "free": N_("Anyone may come: answer below."),
+    "restricted": N_("The organiser approves each attendee."),
+    "invite": N_("By invitation only."),
+    "external": N_("Answer on the organiser's own site."),
+    "none": N_("No answer needed: just come."),
+}
+REFUSAL_WORDS = {
+    "this event is full": N_("This event is full."),
+    "this event is cancelled": N_("This event is cancelled."),
+    "this event is over": N_("This event is over."),
+    "this event is by invitation only": N_("This event is by invitation only."),
+    "answer on the organiser's own site": N_("Answer on the organiser's own site."),
+}
+
+
+def osm_link(latitude: float, longitude: float) -> str:
+    """An OpenStreetMap URL with a marker at the place (a plain link, nothing embedded)."""
+    lat, lon = f"{latitude:.5f}", f"{longitude:.5f}"
+    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+
+
+def describe_time(moment: datetime, timezone: str | None, lang: str) -> str:
+    """A day and time in the event's zone, in the reader's language."""
+    tz = zone(timezone)
+    day = format_date(moment.astimezone(tz), "full", locale=lang)
+    return f"{day}, {format_time(moment, 'short', tzinfo=tz, locale=lang)}"
+
+
+def address_of(fields: event_store.EventFields) -> str:
+    town = " ".join(p for p in (fields.postal_code, fields.locality) if p)
+    return ", ".join(p for p in (fields.street_address, town, fields.region, fields.country) if p)
+
+
+def uid_of(request: web.Request, ap_id: str) -> str:
+    return ap_id.removeprefix(Urls(request.app[SETTINGS]).object(""))
+
+
+def path_of(request: web.Request, ap_id: str) -> str:
+    return ap_id.removeprefix(request.app[SETTINGS].base_url) or "/"
+
+
+async def organising_actor(pool: Pool, me: ActorRow | None, event: EventRow) -> ActorRow | None:
+    """Whom `me` acts for as the organiser: themselves, or the neighbourhood they moderate."""
+    if me is None or event.actor_id is None:
+        return None
+    if event.actor_id == me.id:
+        return me
+    organiser = await actor_store.actor_by_id(pool, event.actor_id)
+    if organiser is None or organiser.kind != "Group" or not organiser.is_local:
+        return None
+    found = await membership_store.membership(pool, organiser.id, me.id)
+    return organiser if found is not None and found.is_moderator else None
+
+
+def takes_answers(event: EventRow, now: datetime) -> bool:
+    fields = event.fields
+    over = (fields.ends_at or fields.starts_at) < now
+    return fields.join_mode in ("free", "restricted") and fields.status != "cancelled" and not over
+
+
+async def event_page(request: web.Request, obj: ObjectRow, *, error: str = "", status: int = 200) -> web.Response:
+    """An event with its details and answers (callers enforce visibility)."""
+    pool = request.app[POOL]
+    event = await event_store.event_by_ap_id(pool, obj.ap_id)
+    if event is None:
+        return render_error(request, 404, "not found", vary_accept=True)
+    me = await current_actor(request)
+    organiser = await actor_store.actor_by_ap_id(pool, obj.attributed_to)
+    acting = await organising_actor(pool, me, event)
+    fields = event.fields
+    counts = await event_store.attendee_counts(pool, event.object_id)
+    mine = await event_store.attendee(pool, event.object_id, me.id) if me else None
+    names = await event_domain.attendee_names(pool, event, acting.ap_id if acting else None)
+    lang = language_of(request)
+    calendar_url = Urls(request.app[SETTINGS]).calendar("events/" + uid_of(request, obj.ap_id))
+    context: dict[str, Any] = {
+        "obj": obj,
+        "event": fields,
+        "organiser_name": (organiser.name or organiser.username) if organiser else obj.attributed_to,
+        "organiser_url": (organiser.url or organiser.ap_id) if organiser else obj.attributed_to,
+        "starts": describe_time(fields.starts_at, fields.timezone, lang),
+        "ends": describe_time(fields.ends_at, fields.timezone, lang) if fields.ends_at else "",
+        "timezone": fields.timezone or "",
+        "address": address_of(fields),
+        "map_url": osm_link(fields.latitude, fields.longitude)
+        if fields.latitude is not None and fields.longitude is not None
+        else "",
+        "status_word": STATUS_WORDS.get(fields.status, STATUS_WORDS["scheduled"]),
+        "join_word": JOIN_MODE_WORDS.get(fields.join_mode, ""),
+        "going": counts["going"],
+        "attendee_names": names,
+        "my_state": mine.state if mine else "",
+        "can_answer": takes_answers(event, datetime.now(UTC)),
+        "is_organiser": acting is not None,
+        "calendar_url": calendar_url,
+        "webcal_url": Urls(request.app[SETTINGS]).webcal(calendar_url),
+        "path": path_of(request, obj.ap_id),
+        "rsvp_error": error,
+        "alternate": obj.ap_id,
+    }
+    return render(request, "event.html", context, status=status, vary_accept=True)
+
+
+async def viewable_object(request: web.Request, kind: str) -> ObjectRow | None:
+    """Our own undeleted public or unlisted object of this type at /objects/{uid}."""
+    ap_id = Urls(request.app[SETTINGS]).object(request.match_info["uid"])
+    obj = await object_store.object_by_ap_id(request.app[POOL], ap_id)
+    if obj is None or not obj.is_local or obj.deleted_at is not None or obj.type != kind:
+        return None
+    return obj if obj.visibility in VIEWABLE else None
+
+
+async def answer_event(request: web.Request) -> web.Response:
+    """POST /objects/{uid}/rsvp: going, maybe, not going, or withdraw the answer."""
+    me = await require_resident(request)
+    obj = await viewable_object(request, "Event")
+    if obj is None:
+        return render_error(request, 404, "not found")
+    form = await read_form(request, ("answer",))
+    answer = form.value("answer")
+    if answer not in RSVP_ANSWERS:
+        return await event_page(request, obj, error=N_("Choose one of the answers."), status=400)
+    fed = federating(request)
+    if answer == "cancel":
+        event = await event_store.event_by_ap_id(fed.pool, obj.ap_id)
+        if event is not None:
+            async with fed.pool.acquire() as conn, conn.transaction():
+                await rsvp_domain.withdraw(conn, event, me.id)
+        raise redirect(path_of(request, obj.ap_id) + "#rsvp")
+    try:
+        await rsvp_domain.rsvp(fed, me, obj.ap_id, answer)
+    except rsvp_domain.EventUnavailable as refused:
+        message = REFUSAL_WORDS.get(str(refused), N_("This event takes no answers."))
+        return await event_page(request, obj, error=message, status=409)
+    raise redirect(path_of(request, obj.ap_id) + "#rsvp")
+
+
+async def change_status(request: web.Request) -> web.Response:
+    """POST /objects/{uid}/status: the organiser cancels or postpones the event."""
+    me = await require_resident(request)
+    obj = await viewable_object(request, "Event")
+    event = await event_store.event_by_ap_id(request.app[POOL], obj.ap_id) if obj else None
+    acting = await organising_actor(request.app[POOL], me, event) if event else None
+    if obj is None or acting is None:
+        return render_error(request, 404, "not found")
+    form = await read_form(request, ("status",))
+    fed = federating(request)
+    if form.value("status") == "cancelled":
+        await event_domain.cancel_event(fed, acting, obj.ap_id)
+    elif form.value("status") == "postponed":
+        await event_domain.postpone_event(fed, acting, obj.ap_id)
+    else:
+        return render_error(request, 400, "Choose one of the answers.")
+    raise redirect(path_of(request, obj.ap_id))
+
+
+def relative_links(request: web.Request, links: list[FeedLink]) -> list[FeedLink]:
+    """Feed links as paths on this site (a page's `<link>`s point to nothing absolute)."""
+    base = request.app[SETTINGS].base_url
+    return [replace(link, href=link.href.removeprefix(base)) for link in links]
+
+
+async def upcoming(pool: Pool, scope: EventScope) -> list[ListedEvent]:
+    """Public events that have not ended, soonest first."""
+    return await public_events(pool, scope, EventWindow(ends_after=datetime.now(UTC)), UPCOMING_LIMIT)
+
+
+async def instance_extras(request: web.Request) -> dict[str, Any]:
+    """For the instance home: upcoming local events, feed and calendar links."""
+    settings = request.app[SETTINGS]
+    urls = Urls(settings)
+    calendar_url = urls.calendar("instance")
+    return {
+        "upcoming_events": await upcoming(request.app[POOL], EventScope(local_only=True)),
+        "feeds": relative_links(request, feed_links(urls, "instance", settings.name, with_calendar=True)),
+        "calendar_url": calendar_url,
+        "webcal_url": urls.webcal(calendar_url),
+    }
+
+
+async def actor_extras(request: web.Request, actor: ActorRow, is_neighbourhood: bool) -> dict[str, Any]:
+    """For a neighbourhood page: its upcoming events and feed/calendar links; for a
+    profile: its feed links."""
+    urls = Urls(request.app[SETTINGS])
+    title = actor.name or actor.username
+    if not is_neighbourhood:
+        links = feed_links(urls, f"residents/{actor.username}", title) if actor.discoverable else []
+        links = relative_links(request, links)
+        return {"feeds": links, "upcoming_events": [], "calendar_url": "", "webcal_url": ""}
+    calendar_url = urls.calendar(f"neighbourhoods/{actor.username}")
+    return {
+        "upcoming_events": await upcoming(request.app[POOL], EventScope(neighbourhood_id=actor.id)),
+        "feeds": relative_links(
+            request, feed_links(urls, f"neighbourhoods/{actor.username}", title, with_calendar=True)
+        ),
+        "calendar_url": calendar_url,
+        "webcal_url": urls.webcal(calendar_url),
+    }
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/objects/{uid}/rsvp", answer_event)
+    app.router.add_post("/objects/{uid}/status", change_status)

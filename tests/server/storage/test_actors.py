@@ -1,0 +1,31 @@
+"""Remote actors that share a handle (an http and an https id of one account) both store;
+local handles stay unique."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from server.domain.actors import create_local_actor
+from server.storage import actors as actor_store
+from tests.harness import Instance
+
+
+def remote(ap_id: str) -> dict[str, object]:
+    return {"ap_id": ap_id, "kind": "Person", "is_local": False, "username": "anna",
+            "domain": "buurt.example", "inbox_url": ap_id + "/inbox"}  # fmt: skip
+
+
+async def test_two_remote_ids_with_one_handle_both_store(instance: Instance) -> None:
+    first = await actor_store.upsert_remote_actor(instance.pool, remote("http://buurt.example/u/anna"))
+    second = await actor_store.upsert_remote_actor(instance.pool, remote("https://buurt.example/u/anna"))
+    assert first.id != second.id
+    found = await actor_store.actor_by_handle(instance.pool, "Anna", "buurt.example")
+    assert found is not None and found.username == "anna"
+
+
+async def test_local_handles_stay_unique(instance: Instance) -> None:
+    made = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bram")
+    with pytest.raises(asyncpg.UniqueViolationError):
+        fields = {**remote(made.ap_id + "-2"), "is_local": True, "username": "BRAM", "domain": instance.settings.domain}
+        await actor_store.insert_actor(instance.pool, fields)

@@ -42,6 +42,7 @@ from server.routes import (
     pages_events,
     pages_instance_admin,
     pages_moderation,
+    pages_neighbourhood_export,
     pages_notifications,
     pages_organiser,
     pages_polls,
@@ -140,6 +141,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     neighbourhoods.setup(app)
     calendar_sync_task.setup(app)
     pages_organiser.setup(app)
+    pages_neighbourhood_export.setup(app)
     pages_moderation.setup(app)
     pages_instance_admin.setup(app)
     pages_events.setup(app)

@@ -82,7 +82,11 @@ async def test_join_post_announce_with_proof_and_moderator_removal(
     on_c = await wait_for(lambda: _object(c, post.ap_id))
     assert on_c.attributed_to == bob.ap_id and "kat" in on_c.content
     group_on_c = await _remote(c, group.ap_id)
-    assert await neighbourhood_store.groups_of_object(c.pool, post.ap_id) == [group_on_c.id]
+
+    async def recorded_in_group() -> bool:  # stored first, then recorded as the group's post
+        return await neighbourhood_store.groups_of_object(c.pool, post.ap_id) == [group_on_c.id]
+
+    assert await wait_for(recorded_in_group)
 
     # The Announce carries Bob's Create unchanged: its proof verifies with Bob's key.
     sent = await wait_for(lambda: _announce_of(a, post.ap_id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from datetime import datetime, timedelta
 
 from activitypub.jsonparse import dumps
@@ -40,6 +40,7 @@ POLL_SECONDS = 1.0
 CHANNEL = "buurtplein_work"
 INBOX_MAX_ATTEMPTS = 5
 BATCH = 20
+HOST_BUSY_RETRY = timedelta(seconds=2)
 INBOX_IN_FLIGHT = 32  # claimed activities waiting or running, per unit of `workers`
 
 
@@ -129,6 +130,12 @@ class Workers:
         self._delivery_wake = asyncio.Event()
         self._bodies: OrderedDict[int, bytes] = OrderedDict()
         self._done = DoneBatch(pool)
+        # Deliveries in flight per host: rows for a saturated host go back to the queue
+        # instead of holding slots that other hosts could use (a black-holed host would
+        # otherwise fill every slot while its requests wait for their timeouts).
+        self._host_load: Counter[str] = Counter()
+        self._host_waiting: dict[str, deque[Delivery]] = {}
+        self._running: set[asyncio.Task[None]] = set()
 
     def wake_inbox(self) -> None:
         self._inbox_wake.set()
@@ -275,34 +282,71 @@ class Workers:
 
     async def _delivery_loop(self) -> None:
         """Keep up to `delivery_concurrency` deliveries in flight: claim a batch whenever half
-        the slots are free; sleep only when the queue has nothing ready."""
+        the slots are free; sleep only when the queue has nothing ready. At most
+        `per_host_concurrency` run for one host; a few more wait here for that host, and
+        the rest go back to the queue, so a black-holed host never takes every slot."""
         capacity = self.settings.delivery_concurrency
-        running: set[asyncio.Task[None]] = set()
         while not self._stopping.is_set():
-            free = capacity - len(running)
-            if running and free < max(1, capacity // 2):
-                await asyncio.wait(running, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            free = capacity - len(self._running) - sum(len(q) for q in self._host_waiting.values())
+            if self._running and free < max(1, capacity // 2):
+                await asyncio.wait(self._running, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
                 continue
             try:
-                claimed = await delivery_store.claim_deliveries(self.pool, free, self.settings.worker_lease_seconds)
+                claimed = await delivery_store.claim_deliveries(
+                    self.pool, free, self.settings.worker_lease_seconds, skip_hosts=self._saturated_hosts()
+                )
             except Exception as exc:
                 await self._database_trouble(exc)
                 continue
-            for delivery in claimed:
-                task = asyncio.create_task(self._deliver_one(delivery))
-                running.add(task)
-                task.add_done_callback(running.discard)
+            busy = [d.id for d in claimed if not self._admit(d)]
+            if busy:
+                await self._release(busy)
             if len(claimed) < free:
                 await self._done.flush()
                 await self._sleep(self._delivery_wake)
-        if running:
+        if self._running:
             # Let deliveries in flight finish; past the grace period cancel them: their rows
             # stay leased and are sent again after the lease expires (at least once).
-            _, pending = await asyncio.wait(running, timeout=self.settings.worker_stop_grace_seconds)
+            _, pending = await asyncio.wait(self._running, timeout=self.settings.worker_stop_grace_seconds)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         await self._done.flush()
+
+    def _admit(self, delivery: Delivery) -> bool:
+        """Start the delivery, or let it wait for its host; False: its host has enough."""
+        limit = self.settings.per_host_concurrency
+        if self._host_load[delivery.host] < limit:
+            self._start(delivery)
+            return True
+        waiting = self._host_waiting.setdefault(delivery.host, deque())
+        if len(waiting) < limit:
+            waiting.append(delivery)
+            return True
+        return False
+
+    def _saturated_hosts(self) -> list[str]:
+        """Hosts with a full set of deliveries in flight here: not claimed for now."""
+        limit = self.settings.per_host_concurrency
+        return [host for host, load in self._host_load.items() if load >= limit]
+
+    def _start(self, delivery: Delivery) -> None:
+        self._host_load[delivery.host] += 1
+        task = asyncio.create_task(self._deliver_one(delivery))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    def _host_done(self, host: str) -> None:
+        self._host_load[host] -= 1
+        waiting = self._host_waiting.get(host)
+        if waiting and not self._stopping.is_set():
+            self._start(waiting.popleft())
+            if not waiting:
+                del self._host_waiting[host]
+        if self._host_load[host] <= 0:
+            del self._host_load[host]
+        if self._host_load[host] < self.settings.per_host_concurrency:
+            self._delivery_wake.set()  # the host takes deliveries again
 
     def _body(self, delivery: Delivery) -> bytes:
         body = self._bodies.get(delivery.activity_id)
@@ -312,6 +356,12 @@ class Workers:
             if len(self._bodies) > 64:
                 self._bodies.popitem(last=False)
         return body
+
+    async def _release(self, delivery_ids: list[int]) -> None:
+        try:
+            await delivery_store.release_deliveries(self.pool, delivery_ids, utcnow() + HOST_BUSY_RETRY)
+        except Exception as exc:
+            await self._database_trouble(exc)  # the lease expires and they are claimed again
 
     async def _deliver_one(self, delivery: Delivery) -> None:
         try:
@@ -333,6 +383,8 @@ class Workers:
         except Exception as exc:
             if not is_connection_error(exc):
                 log.error("delivery error", exc_info=exc, extra={"delivery": delivery.id})
+        finally:
+            self._host_done(delivery.host)
 
     def _signer(self, signing: SigningKeys, scheme: Scheme) -> RequestSigner:
         return make_signer(signing, scheme=scheme)

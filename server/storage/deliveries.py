@@ -61,7 +61,10 @@ async def insert_activity(
     return activity_id
 
 
-async def claim_deliveries(db: Db, limit: int, lease_seconds: int) -> list[Delivery]:
+async def claim_deliveries(
+    db: Db, limit: int, lease_seconds: int, *, skip_hosts: Sequence[str] = ()
+) -> list[Delivery]:
+    """Claim up to `limit` ready deliveries (not for paused hosts, nor for `skip_hosts`)."""
     rows = await db.fetch(
         """WITH claimed AS (
                UPDATE deliveries SET locked_until = now() + make_interval(secs => $2),
@@ -72,6 +75,7 @@ async def claim_deliveries(db: Db, limit: int, lease_seconds: int) -> list[Deliv
                    WHERE d.state = 'queued' AND d.next_attempt_at <= now()
                      AND (d.locked_until IS NULL OR d.locked_until < now())
                      AND (h.paused_until IS NULL OR h.paused_until <= now())
+                     AND NOT (d.host = ANY($3::text[]))
                    ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED)
                RETURNING id, activity_id, inbox_url, host, attempts)
            SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id, a.document,
@@ -81,6 +85,7 @@ async def claim_deliveries(db: Db, limit: int, lease_seconds: int) -> list[Deliv
            LEFT JOIN hosts h ON h.host = c.host""",
         limit,
         lease_seconds,
+        list(skip_hosts),
     )
     return [_delivery(r) for r in rows]
 
@@ -148,12 +153,12 @@ async def reschedule_delivery(db: Db, delivery_id: int, at: datetime, error: str
     )
 
 
-async def release_delivery(db: Db, delivery_id: int, at: datetime) -> None:
-    """Give a claimed row back without counting an attempt (its host is paused)."""
+async def release_deliveries(db: Db, delivery_ids: Sequence[int], at: datetime) -> None:
+    """Give claimed rows back without counting an attempt (their host is busy or paused)."""
     await db.execute(
         """UPDATE deliveries SET next_attempt_at = $2, locked_until = NULL,
-                  attempts = greatest(attempts - 1, 0) WHERE id = $1""",
-        delivery_id,
+                  attempts = greatest(attempts - 1, 0) WHERE id = ANY($1::bigint[])""",
+        list(delivery_ids),
         at,
     )
 

@@ -165,13 +165,8 @@ def move_neighbourhood(ctx: click.Context, name: str, new_actor_url: str) -> Non
     )
 
 
-@click.command("import-follows")
-@click.argument("name")
-@click.argument("csv_file", metavar="CSV", type=click.Path(path_type=Path))
-@click.pass_context
-def import_follows(ctx: click.Context, name: str, csv_file: Path) -> None:
-    """Follow every account in a Mastodon follow export (CSV) as resident NAME."""
-    from server.portability.follow_import import import_follows as run_import
+def run_csv_import(ctx: click.Context, name: str, csv_file: Path, importer: Callable[..., Awaitable[Any]]) -> Any:
+    """Read a Mastodon CSV export (size-capped) and run `importer(fed, http, resident, text)`."""
     from server.portability.mastodon_csv import MAX_BYTES
 
     settings: Settings = ctx.obj
@@ -179,9 +174,20 @@ def import_follows(ctx: click.Context, name: str, csv_file: Path) -> None:
 
     async def main() -> Any:
         async with _federating(settings) as (fed, http):
-            return await run_import(fed, http, await _local(fed.pool, name), text)
+            return await importer(fed, http, await _local(fed.pool, name), text)
 
-    result = _run(main)
+    return _run(main)
+
+
+@click.command("import-follows")
+@click.argument("name")
+@click.argument("csv_file", metavar="CSV", type=click.Path(path_type=Path))
+@click.pass_context
+def import_follows(ctx: click.Context, name: str, csv_file: Path) -> None:
+    """Follow every account in a Mastodon follow export (CSV) as resident NAME."""
+    from server.portability.follow_import import import_follows as run_import
+
+    result = run_csv_import(ctx, name, csv_file, run_import)
     for address, reason in result.failed:
         click.echo(f"not followed: {address}: {reason}", err=True)
     click.echo(f"followed {len(result.followed)}, already following {len(result.already)}, failed {len(result.failed)}")

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from server.config import Settings
-from server.portability.commands import _federating, _local, _read, _run
+from server.portability.commands import _federating, _read, _run, run_csv_import
 
 
 @click.command("import-resident")
@@ -55,16 +55,8 @@ def import_resident(ctx: click.Context, file: Path, new_name: str) -> None:
 def import_blocks(ctx: click.Context, name: str, csv_file: Path) -> None:
     """Block every account in a Mastodon block export (CSV) as resident NAME."""
     from server.portability.block_import import import_blocks as run_import
-    from server.portability.mastodon_csv import MAX_BYTES
 
-    settings: Settings = ctx.obj
-    text = _read(csv_file, MAX_BYTES).decode("utf-8", errors="replace")
-
-    async def main() -> Any:
-        async with _federating(settings) as (fed, http):
-            return await run_import(fed, http, await _local(fed.pool, name), text)
-
-    result = _run(main)
+    result = run_csv_import(ctx, name, csv_file, run_import)
     for address, reason in result.failed:
         click.echo(f"not blocked: {address}: {reason}", err=True)
     click.echo(f"blocked {len(result.blocked)}, already blocked {len(result.already)}, failed {len(result.failed)}")

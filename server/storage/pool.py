@@ -79,6 +79,8 @@ def is_connection_error(exc: BaseException) -> bool:
         exc,
         OSError
         | asyncpg.InterfaceError
+        # a pooled connection whose server was terminated mid-conversation
+        | asyncpg.InternalClientError
         | asyncpg.PostgresConnectionError  # SQLSTATE class 08
         | asyncpg.CannotConnectNowError  # starting up or shutting down
         | asyncpg.AdminShutdownError

@@ -413,9 +413,11 @@ class Workers:
                 lambda row: to_row(hoststate.on_failure(to_state(row), now), row.signature_scheme),
             )
             return
-        await delivery_store.finish_delivery(self.pool, delivery.id, "failed", result.error)
         if result.outcome is Outcome.GONE:
+            # Before the row is finished: a crash in between retries the delivery (and marks
+            # again), and whoever sees the row failed sees the actor gone.
             await actor_store.mark_inbox_gone(self.pool, delivery.inbox_url)
+        await delivery_store.finish_delivery(self.pool, delivery.id, "failed", result.error)
 
 
 def _healthy_and_recent(host: HostRow, scheme: str, now: datetime) -> bool:

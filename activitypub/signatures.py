@@ -47,6 +47,8 @@ _PARAM = r'[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(?:"({})"|([!#-+\--\[\]-~]
 _PARAM_RE = re.compile(_PARAM.format(r'[^"]*'))
 _PARAM_ESCAPED_RE = re.compile(_PARAM.format(r'[^"\\]*(?:\\.[^"\\]*)*'))
 _UNESCAPE_RE = re.compile(r"\\(.)")
+_NAME_RE = re.compile(r"[a-z][a-z0-9_-]*")
+_KNOWN_PARAMS = frozenset({"keyid", "algorithm", "headers", "signature", "created", "expires"})
 _TIMESTAMP_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PKCS1V15, _SHA256 = padding.PKCS1v15(), hashes.SHA256()
@@ -108,6 +110,7 @@ def url_authority(url: str) -> str:
     return f"{host}:{port}"
 
 
+@lru_cache(maxsize=1024)
 def request_target(url: str) -> str:
     split = urlsplit(url)
     return (split.path or "/") + (f"?{split.query}" if split.query else "")
@@ -132,8 +135,28 @@ def _signature_header(headers: Mapping[str, str]) -> str:
     return value
 
 
+def _simple_params(value: str) -> dict[str, str] | None:
+    """The usual header shape, ``name="value",name="value"`` with no escapes, parsed with
+    str methods; None when the header has any other shape (the general parser decides)."""
+    if value[-1:] != '"' or "\\" in value:
+        return None
+    params: dict[str, str] = {}
+    for piece in value[:-1].split('",'):
+        name, sep, quoted = piece.partition('="')
+        if not sep or '"' in quoted:
+            return None
+        name = name.strip(" \t").lower()
+        if name in params or (name not in _KNOWN_PARAMS and _NAME_RE.fullmatch(name) is None):
+            return None
+        params[name] = quoted
+    return params
+
+
 def parse_params(value: str) -> dict[str, str]:
     """Parameters of a Signature header, names lower-cased; duplicates refused."""
+    simple = _simple_params(value)
+    if simple is not None:
+        return simple
     params: dict[str, str] = {}
     pos, end = 0, len(value.rstrip())
     pattern = _PARAM_ESCAPED_RE if "\\" in value else _PARAM_RE
@@ -286,6 +309,7 @@ def _parse_date(value: str) -> datetime:
     return as_utc(parsed)
 
 
+@lru_cache(maxsize=1024)
 def host_matches(host: str, url: str) -> bool:
     """Whether a Host header value names the authority of `url` (default ports ignored)."""
     host = host.strip()

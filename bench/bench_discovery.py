@@ -84,7 +84,7 @@ def run_baseline(port: int, document: dict[str, Any]) -> None:
 
 async def wait_ready(url: str) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(200):
+        for _ in range(1200):  # up to a minute: a busy machine starts processes slowly
             try:
                 async with session.get(url) as resp:
                     if resp.status < 500:

@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/bench_signatures.py   (a few seconds)
 
 Prints raw `cryptography` RSA-2048 verify/s and sign/s, Ed25519 verify/s, and the
-rate of our full verify_request (Signature parsing, policy checks, body digest, signing
+rate of our full verify_request (each figure the best of short slices interleaved with
+its baseline, so other load on the machine affects both alike) (Signature parsing, policy checks, body digest, signing
 string, verification; key object already loaded) with its ratio to the raw verify rate.
 Target: draft-cavage RSA verify_request at >= 80 % of raw RSA verify.
 """
@@ -38,11 +39,22 @@ BODY = (
 )
 
 
-def rate(action: Callable[[], object]) -> float:
-    """Calls per second of `action`, measured for about SECONDS_PER_CASE."""
+def best_rates(*actions: Callable[[], object], rounds: int = 9) -> list[float]:
+    """The best calls-per-second of each action over `rounds` short interleaved slices:
+    on a shared machine interference only ever slows a slice down, so the best slice of
+    each is the fairest figure, and interleaving exposes them to the same conditions."""
+    best = [0.0] * len(actions)
+    for _ in range(rounds):
+        for index, action in enumerate(actions):
+            best[index] = max(best[index], rate(action, SECONDS_PER_CASE / 3))
+    return best
+
+
+def rate(action: Callable[[], object], seconds: float = SECONDS_PER_CASE) -> float:
+    """Calls per second of `action`, measured for about `seconds`."""
     action()
     count, start = 0, time.perf_counter()
-    deadline = start + SECONDS_PER_CASE
+    deadline = start + seconds
     while True:
         for _ in range(20):
             action()
@@ -83,25 +95,28 @@ def main() -> None:
     def raw_rsa_verify() -> None:
         rsa_public.verify(rsa_sig, message, padding.PKCS1v15(), hashes.SHA256())
 
-    raw_rsa = rate(raw_rsa_verify)
-    raw_rsa_sign = rate(lambda: rsa_key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
-    raw_ed = rate(lambda: ed_public.verify(ed_sig, message))
+    raw_rsa, raw_rsa_sign, raw_ed = best_rates(
+        raw_rsa_verify,
+        lambda: rsa_key.sign(message, padding.PKCS1v15(), hashes.SHA256()),
+        lambda: ed_public.verify(ed_sig, message),
+    )
 
-    cases: dict[tuple[str, str], tuple[HttpRequestParts, PublicKey, float]] = {
-        ("cavage", "rsa"): (signed_parts(rsa_key, "cavage"), rsa_public, raw_rsa),
-        ("cavage", "ed25519"): (signed_parts(ed_key, "cavage"), ed_public, raw_ed),
-        ("rfc9421", "rsa"): (signed_parts(rsa_key, "rfc9421"), rsa_public, raw_rsa),
-        ("rfc9421", "ed25519"): (signed_parts(ed_key, "rfc9421"), ed_public, raw_ed),
+    cases: dict[tuple[str, str], tuple[HttpRequestParts, PublicKey]] = {
+        ("cavage", "rsa"): (signed_parts(rsa_key, "cavage"), rsa_public),
+        ("cavage", "ed25519"): (signed_parts(ed_key, "cavage"), ed_public),
+        ("rfc9421", "rsa"): (signed_parts(rsa_key, "rfc9421"), rsa_public),
+        ("rfc9421", "ed25519"): (signed_parts(ed_key, "rfc9421"), ed_public),
     }
     print(f"raw RSA-2048 verify (PKCS1v15/SHA-256): {raw_rsa:10.0f} /s")
     print(f"raw RSA-2048 sign   (PKCS1v15/SHA-256): {raw_rsa_sign:10.0f} /s")
     print(f"raw Ed25519 verify:                     {raw_ed:10.0f} /s")
     print(f"body {len(BODY)} bytes; full verify_request, key object preloaded:")
-    for (scheme, kind), (parts, public, raw) in cases.items():
+    for (scheme, kind), (parts, public) in cases.items():
         assert verify_request(parts, public, now=NOW).ok, (scheme, kind)
-        ours = rate(verifier(parts, public))
+        raw_action = raw_rsa_verify if kind == "rsa" else lambda: ed_public.verify(ed_sig, message)
+        raw, ours = best_rates(raw_action, verifier(parts, public))
         target = "  (target >= 80 %)" if (scheme, kind) == ("cavage", "rsa") else ""
-        print(f"  {scheme:8s} {kind:8s} {ours:10.0f} /s = {ours / raw:6.1%} of raw{target}")
+        print(f"  {scheme:8s} {kind:8s} {ours:10.0f} /s = {ours / raw:6.1%} of raw ({raw:.0f} /s){target}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,28 @@ class DatabaseUnavailable(RuntimeError):
     """PostgreSQL cannot be reached; the message says what to check."""
 
 
+class LeanConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection released without asyncpg's reset query when it holds no session
+    state. asyncpg still checks on release that the connection is open and rolls back an
+    open transaction; the reset query (unlock advisory locks, close cursors, UNLISTEN, RESET
+    ALL) is one more round trip per request for state this server never leaves on a pooled
+    connection except while listening, which marks the connection for a full reset. A
+    connection broken without asyncpg noticing fails its next query as a connection error
+    (503, see is_connection_error) and is then closed by the pool."""
+
+    _session_state = False
+
+    async def add_listener(self, channel: str, callback: Any) -> None:
+        self._session_state = True
+        await super().add_listener(channel, callback)
+
+    def get_reset_query(self) -> str:
+        if self._session_state:
+            self._session_state = False
+            return str(super().get_reset_query())
+        return ""
+
+
 async def _init_connection(conn: Any) -> None:
     await conn.set_type_codec(
         "jsonb",
@@ -36,6 +58,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Poo
             min_size=min_size,
             max_size=max_size,
             init=_init_connection,
+            connection_class=LeanConnection,
             command_timeout=60,
             max_inactive_connection_lifetime=300,
         )

@@ -65,6 +65,11 @@ ICAL_NS: Final = "http://www.w3.org/2002/12/cal/ical#"
 ICAL_STATUS: Final = "ical:status"
 EVENT_STATUSES: Final = frozenset({"TENTATIVE", "CONFIRMED", "CANCELLED"})
 
+# --- Buurtplein's own terms --------------------------------------------------------------
+# `boundary` on a neighbourhood's `location` (a Place): its area as a GeoJSON geometry,
+# kept as a JSON literal (docs/FEDERATION.md).
+BUURTPLEIN_NS: Final = "https://buurtplein.org/ns#"
+
 # --- LitePub / Pleroma — https://litepub.social/ -------------------------------------
 LITEPUB_NS: Final = "http://litepub.social/ns#"
 LITEPUB_CONTEXT: Final = "https://litepub.social/litepub/context.jsonld"
@@ -115,6 +120,8 @@ OUR_TERMS: Final[dict[str, Any]] = {
     "joinMode": {"@id": "mz:joinMode", "@type": "mz:joinModeType"},
     "timezone": {"@id": "mz:timezone", "@type": "schema:Text"},
     "isOnline": {"@id": "mz:isOnline", "@type": "schema:Boolean"},
+    "buurtplein": BUURTPLEIN_NS,
+    "boundary": {"@id": "buurtplein:boundary", "@type": "@json"},
     "Multikey": SEC_NS + "Multikey",
     "assertionMethod": _sec("assertionMethod", **{"@type": "@id", "@container": "@set"}),
     "controller": _sec("controller", **{"@type": "@id"}),

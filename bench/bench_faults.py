@@ -8,7 +8,7 @@ One real instance on 127.0.0.2 in this process (one worker, rate limits off), it
 scratch database. Each round measures, clean and then faulty:
 * ingest: N signed Create{Note} from 50 cached remote actors, POSTed over HTTP, timed until
   the worker has processed them all; the faulty round adds activities from an actor on a
-  black-holed peer and one on a slow-loris peer (tests/e2e/hostile_peers.py) whose
+  black-holed peer and one on a slow-loris peer (tests/resilience/hostile_peers.py) whose
   objects must be fetched from those peers;
 * delivery: M notes of a neighbourhood with F followers on a fast loopback sink, timed
   until every delivery to the sink is done; the faulty round adds a follower on each of
@@ -40,8 +40,8 @@ from server.domain import posts
 from server.domain.actors import create_local_actor
 from server.storage import follows as follow_store
 from server.storage.actors import ActorRow
-from tests.e2e.hostile_peers import hostile_peer
 from tests.harness import PEER_ADDRESSES, Instance, federating, running_instance
+from tests.resilience.hostile_peers import hostile_peer
 from tests.server.test_workers import sink
 
 TEMPLATE = "bp_bench_faults_template"

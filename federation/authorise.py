@@ -18,11 +18,21 @@ class Refusal:
 
 
 def origin(url: str) -> str:
+    """scheme://host[:port] of `url`; ValueError when it cannot be parsed (a port out of
+    range or not a number, a broken IPv6 literal)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     port = parts.port
     default = {"http": 80, "https": 443}.get(parts.scheme.lower())
     return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def origin_or_none(url: str) -> str | None:
+    """The origin of `url`, or None when it cannot be parsed (such a URL shares no origin)."""
+    try:
+        return origin(url)
+    except ValueError:
+        return None
 
 
 def value_id(value: Any) -> str | None:
@@ -45,6 +55,8 @@ def check_envelope(activity: dict[str, Any]) -> Refusal | str:
     actor = value_id(activity.get("actor"))
     if actor is None:
         return Refusal(400, "activity without an actor")
+    if origin_or_none(activity["id"]) is None or origin_or_none(actor) is None:
+        return Refusal(400, "activity or actor id is not a valid URL")
     return actor
 
 
@@ -60,14 +72,14 @@ def check_origins(activity: dict[str, Any], actor: str, signer_owner: str) -> Re
         object_id = value_id(activity.get("object"))
         if object_id is None:
             return Refusal(400, f"{kind} without an object id")
-        if origin(object_id) != actor_origin:
+        if origin_or_none(object_id) != actor_origin:
             return Refusal(403, f"{kind} of an object on another origin than its actor")
         embedded = activity.get("object")
         if isinstance(embedded, dict) and kind != "Delete":
             owner = value_id(embedded.get("attributedTo")) or value_id(embedded.get("actor"))
             # A server may attribute an object to another of its own actors (Mobilizon: an
             # event by a member, attributed to the group); never to an actor elsewhere.
-            foreign_owner = owner is not None and owner != actor and origin(owner) != origin(actor)
+            foreign_owner = owner is not None and owner != actor and origin_or_none(owner) != actor_origin
             if foreign_owner and embedded.get("type") not in ACTOR_TYPES:
                 return Refusal(403, f"{kind} of an object attributed to an actor on another server")
     return None
@@ -90,7 +102,8 @@ def reduce_foreign_objects(activity: dict[str, Any], actor: str) -> dict[str, An
     if not isinstance(embedded, dict):
         return activity
     object_id = value_id(embedded)
-    if object_id is not None and origin(object_id) == origin(actor):
+    object_origin = None if object_id is None else origin_or_none(object_id)
+    if object_origin is not None and object_origin == origin_or_none(actor):
         return activity
     reduced = dict(activity)
     reduced["object"] = object_id

@@ -28,6 +28,8 @@ _CURSOR = _query("cursor", "`next_cursor` of the previous page.", {"type": "stri
 _NEIGHBOURHOOD = _query(
     "neighbourhood", "Only this neighbourhood (its name).", {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}
 )
+_BBOX = "min_lon,min_lat,max_lon,max_lat (GeoJSON order)."
+_RADIUS = _query("radius", "Metres around `near` (default 1000, at most 100000).", {"type": "number"})
 _TAG = _query("tag", "Only items with this hashtag (without #).", {"type": "string", "pattern": r"^\w{1,100}$"})
 
 _ERROR: JSON = {
@@ -74,7 +76,7 @@ _SCHEMAS: JSON = {
             "id": {"type": "string", "format": "uri"},
             "name": {"type": "string"},
             "display_name": {"type": "string"},
-            "summary": {"type": "string"},
+            "summary": {"type": "string", "description": "Sanitised HTML."},
             "url": {"type": "string"},
             "area_name": {"type": "string"},
             "timezone": {"type": "string"},
@@ -206,6 +208,13 @@ def openapi_document(base_url: str) -> JSON:
                         "Only neighbourhoods of this area.",
                         {"type": "string", "minLength": 1, "maxLength": 200},
                     ),
+                    _query("bbox", "Only neighbourhoods whose boundary meets this box: " + _BBOX, {"type": "string"}),
+                    _query(
+                        "near",
+                        "Only neighbourhoods whose boundary comes within `radius` of lat,lon.",
+                        {"type": "string"},
+                    ),
+                    _RADIUS,
                     _LIMIT,
                     _CURSOR,
                 ],
@@ -246,9 +255,9 @@ def openapi_document(base_url: str) -> JSON:
                     _TAG,
                     _query("from", "Not ended before this (default: a day ago).", time),
                     _query("to", "Starting before this.", time),
-                    _query("bbox", "min_lon,min_lat,max_lon,max_lat", {"type": "string"}),
-                    _query("near", "lat,lon (with radius)", {"type": "string"}),
-                    _query("radius", "Metres around `near` (default 1000, at most 100000).", {"type": "number"}),
+                    _query("bbox", "Events located in this box: " + _BBOX, {"type": "string"}),
+                    _query("near", "Events located within `radius` of lat,lon.", {"type": "string"}),
+                    _RADIUS,
                     _LIMIT,
                     _CURSOR,
                 ],

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from server import calendar_sync_task
+from server import calendar_sync_task, mail
 from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, REMOTE, SETTINGS
 from server.config import Settings
 from server.logs import request_id
@@ -37,17 +37,24 @@ from server.routes import (
     nodeinfo,
     objects,
     pages,
+    pages_ban_lift,
+    pages_calendar_sources,
+    pages_calendar_tokens,
     pages_compose,
+    pages_event_actions,
     pages_event_form,
     pages_events,
     pages_instance_admin,
     pages_moderation,
+    pages_moving,
     pages_neighbourhood_export,
     pages_notifications,
     pages_organiser,
+    pages_password_mail,
     pages_polls,
     pages_post_edit,
     pages_posts,
+    pages_reactions,
     pages_tags,
     ratelimit_middleware,
     webfinger,
@@ -142,14 +149,22 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     calendar_sync_task.setup(app)
     pages_organiser.setup(app)
     pages_neighbourhood_export.setup(app)
+    pages_moving.setup(app)
+    pages_calendar_sources.setup(app)
+    pages_calendar_tokens.setup(app)
     pages_moderation.setup(app)
     pages_instance_admin.setup(app)
     pages_events.setup(app)
     pages_event_form.setup(app)
     pages_polls.setup(app)
+    pages_event_actions.setup(app)
     pages_compose.setup(app)
     pages_posts.setup(app)
     pages_post_edit.setup(app)
     pages_tags.setup(app)
     pages_notifications.setup(app)
+    mail.setup(app)
+    pages_password_mail.setup(app)
+    pages_reactions.setup(app)
+    pages_ban_lift.setup(app)
     return app

@@ -76,13 +76,26 @@ class Settings:
     calendar_import_max_events: int = 1000
     calendar_recurrence_days: int = 180
     poll_close_interval_seconds: float = 15.0
+    poll_results_interval_seconds: float = 60.0
     archive_max_bytes: int = 512 * 1024 * 1024
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 10.0
     name: str = "Buurtplein"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.domain}"
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether e-mail can be sent (an SMTP host and a from address are configured)."""
+        return bool(self.smtp_host and self.smtp_from)
 
     @property
     def host(self) -> str:
@@ -95,6 +108,7 @@ class Settings:
 
 _FIELD_TYPES: dict[str, str] = {
     "poll_close_interval_seconds": "float",
+    "poll_results_interval_seconds": "float",
     "listen_port": "int",
     "signature_max_skew_seconds": "int",
     "inbox_max_bytes": "int",
@@ -133,6 +147,9 @@ _FIELD_TYPES: dict[str, str] = {
     "rate_limit_max_keys": "int",
     "trusted_proxies": "networks",
     "archive_max_bytes": "int",
+    "smtp_port": "int",
+    "smtp_starttls": "bool",
+    "smtp_timeout_seconds": "float",
 }
 
 
@@ -225,6 +242,10 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("listen_port must be between 1 and 65535 (BUURTPLEIN_LISTEN_PORT)")
     if settings.database_url and not settings.database_url.startswith(("postgres://", "postgresql://")):
         raise ConfigError("DATABASE_URL must start with postgresql:// (or be unset for the embedded database)")
+    if settings.smtp_host and "@" not in settings.smtp_from:
+        raise ConfigError("smtp_from must be an e-mail address when smtp_host is set (BUURTPLEIN_SMTP_FROM)")
+    if not 0 < settings.smtp_port < 65536:
+        raise ConfigError("smtp_port must be between 1 and 65535 (BUURTPLEIN_SMTP_PORT)")
     for name in (
         "inbox_max_bytes",
         "json_max_depth",

@@ -24,6 +24,7 @@ JSON = dict[str, Any]
 MAX_NAME = 500
 MAX_TEXT = 500
 MAX_URL = 2048
+MAX_IMAGE_ALT = 1500
 SCHEMA_ORG = "https://schema.org/"
 # Terms our Event uses beyond terms.OUR_TERMS.
 EVENT_TERMS: dict[str, Any] = {
@@ -207,6 +208,42 @@ def _online_from_attachment(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _image_url(value: Any) -> str | None:
+    """A URL given as a string, a Link (`href`) or a list of these (the first usable)."""
+    for item in jsonld.as_list(value)[:10]:
+        found = _url(item.get("href") if isinstance(item, Mapping) else item)
+        if found is not None:
+            return found
+    return None
+
+
+def event_image_from_as(obj: Mapping[str, Any]) -> tuple[str, str | None, str | None] | None:
+    """(url, media type, alt text) of a received event's picture: the first Document or
+    Image attachment with an image media type (Mobilizon: a Document named "Banner";
+    Gancio and Buurtplein: a Document whose `name` is the alt text), else `image`."""
+    candidates = [i for i in jsonld.as_list(obj.get("attachment"))[:20] if isinstance(i, Mapping)]
+    for item in candidates:
+        media_type = item.get("mediaType")
+        if _type_of(item) not in ("Document", "Image"):
+            continue
+        if media_type is not None and not (isinstance(media_type, str) and media_type.startswith("image/")):
+            continue
+        url = _image_url(item.get("url"))
+        if url is not None:
+            return url, media_type[:100] if isinstance(media_type, str) else None, _alt(item)
+    image = obj.get("image")
+    url = _image_url(image.get("url") if isinstance(image, Mapping) else image)
+    if url is None:
+        return None
+    media_type = image.get("mediaType") if isinstance(image, Mapping) else None
+    media_type = media_type[:100] if isinstance(media_type, str) and media_type.startswith("image/") else None
+    return url, media_type, _alt(image) if isinstance(image, Mapping) else None
+
+
+def _alt(item: Mapping[str, Any]) -> str | None:
+    return plain_text(jsonld.language_map_value(item, "name") or item.get("summary"), MAX_IMAGE_ALT)
+
+
 def event_from_as(document: Mapping[str, Any]) -> EventFields | None:
     """Our fields of a received Event; None when it has no usable `startTime`."""
     obj = unprefixed(document)
@@ -218,6 +255,7 @@ def event_from_as(document: Mapping[str, Any]) -> EventFields | None:
     if online is None and obj.get("isOnline") is True:
         online = _online_from_attachment(obj)
     capacity = _count(obj.get("maximumAttendeeCapacity"))
+    image = event_image_from_as(obj) or (None, None, None)
     return EventFields(
         name=plain_text(jsonld.language_map_value(obj, "name"), MAX_NAME) or "",
         starts_at=starts_at,
@@ -228,6 +266,9 @@ def event_from_as(document: Mapping[str, Any]) -> EventFields | None:
         capacity=capacity or None,
         status=read_status(obj),
         reported_participants=_count(obj.get("participantCount")),
+        image_url=image[0],
+        image_media_type=image[1],
+        image_alt=image[2],
         **_place_fields(place),
     )
 
@@ -279,7 +320,8 @@ def event_fields_document(event: EventFields, going: int) -> JSON:
     """The event-specific properties of our Event (merged into the object by the caller)."""
     doc: JSON = {
         "name": event.name,
-        "summary": plain_summary(event),
+        # plain text; receivers read `summary` as HTML, so it goes out escaped
+        "summary": html.escape(plain_summary(event), quote=False),
         "startTime": _time(event.starts_at),
         "timezone": event.timezone or "UTC",
         "joinMode": _WRITTEN_JOIN_MODE.get(event.join_mode, "invite"),
@@ -299,7 +341,18 @@ def event_fields_document(event: EventFields, going: int) -> JSON:
     if event.capacity is not None:
         doc["maximumAttendeeCapacity"] = event.capacity
         doc["remainingAttendeeCapacity"] = max(event.capacity - going, 0)
+    if event.image_url is not None:
+        doc["attachment"] = [image_document(event)]
     return doc
+
+
+def image_document(event: EventFields) -> JSON:
+    """The event's picture as Mobilizon, Gancio and Mastodon read it: a Document with
+    `mediaType`, `url` and the alt text in `name`."""
+    image: JSON = {"type": "Document", "mediaType": event.image_media_type or "image/jpeg", "url": event.image_url}
+    if event.image_alt:
+        image["name"] = event.image_alt
+    return image
 
 
 def event_context() -> list[Any]:

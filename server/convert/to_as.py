@@ -7,7 +7,7 @@ Actor types by kind: the instance actor is an `Application` (FEP-2677), a neighb
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
@@ -62,9 +62,25 @@ def _multibase(public_pem: str) -> str | None:
     return keys.ed25519_public_to_multibase(key)
 
 
-def actor_document(actor: ActorRow, actor_keys: Sequence[PublishedKey], settings: Settings) -> JSON:
+def area_place(area_name: str, boundary: Mapping[str, Any] | None) -> JSON | None:
+    """A neighbourhood's area as the Group's `location`: a Place with the place name and,
+    when set, the GeoJSON geometry in our own `boundary` term."""
+    if not area_name and not boundary:
+        return None
+    place: JSON = {"type": "Place"}
+    if area_name:
+        place["name"] = area_name
+    if boundary:
+        place["boundary"] = dict(boundary)
+    return place
+
+
+def actor_document(
+    actor: ActorRow, actor_keys: Sequence[PublishedKey], settings: Settings, *, place: JSON | None = None
+) -> JSON:
     """The AS2 document of a local actor: RSA `publicKey` (#main-key) and, when the actor has
-    one, an Ed25519 `assertionMethod` Multikey (#ed25519-key)."""
+    one, an Ed25519 `assertionMethod` Multikey (#ed25519-key). A neighbourhood's `place`
+    (area_place) is its `location`."""
     urls = Urls(settings)
     rsa = next((k for k in actor_keys if k.algorithm == "rsa"), None)
     if rsa is None:
@@ -99,6 +115,8 @@ def actor_document(actor: ActorRow, actor_keys: Sequence[PublishedKey], settings
     )
     if actor.kind == "Group":  # FEP-1b12: the moderators, as a collection (Lemmy reads it so)
         document["attributedTo"] = urls.moderators(actor.username)
+        if place:
+            document["location"] = place
     return document
 
 

@@ -21,6 +21,7 @@ from server.domain.publish import new_activity_id, publish
 from server.storage import account_admin as account_store
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
+from server.storage import reset_mail as reset_store
 from server.storage import sessions as session_store
 from server.storage.account_admin import AccountRow
 from server.storage.pool import Pool
@@ -183,6 +184,7 @@ async def reset_password(pool: Pool, token: str, new: str) -> bool:
             return False
         await account_store.set_password_hash(conn, account_id, await asyncio.to_thread(_hasher.hash, new))
         await session_store.delete_sessions_of(conn, account_id)
+        await reset_store.end_other_resets(conn, account_id)
     return True
 
 

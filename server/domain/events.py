@@ -9,6 +9,7 @@ the followers: that is what Mastodon users see.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +19,10 @@ from server import hooks
 from server.convert.events import event_context, event_fields_document, event_update_note_text, valid_timezone
 from server.domain import posts
 from server.domain.federation_context import Federating
+from server.domain.media import remove_files
 from server.domain.publish import new_activity_id, publish
 from server.storage import events as event_store
+from server.storage import media as media_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 from server.storage.events import JOIN_MODES, EventFields, EventRow
@@ -27,6 +30,10 @@ from server.storage.objects import ObjectRow
 from server.storage.pool import Connection, Pool
 
 EVENT_VISIBILITIES = ("public", "unlisted", "followers")
+# Run inside the transaction that stores an event change (e.g. the iCal bridge records
+# which source item the event came from), so both commit together or not at all.
+AlsoOnCreate = Callable[[Connection, ObjectRow], Awaitable[None]]
+AlsoOnUpdate = Callable[[Connection], Awaitable[None]]
 MAX_DESCRIPTION = 50_000
 MAX_NAMES = 1000
 
@@ -86,12 +93,23 @@ async def create_event(
     description_html: str = "",
     *,
     visibility: str = "public",
+    also: AlsoOnCreate | None = None,
+    media_ids: Sequence[int] = (),
 ) -> ObjectRow:
-    """Publish a new event of `organiser` (a resident or a neighbourhood)."""
+    """Publish a new event of `organiser` (a resident or a neighbourhood); the first of
+    `media_ids` that is the organiser's own unattached upload becomes its picture."""
     check_event(event)
     if visibility not in EVENT_VISIBILITIES:
         raise InvalidEvent(f"visibility must be one of {', '.join(EVENT_VISIBILITIES)}")
     event = replace(event, status="scheduled", reported_participants=None)
+    picture = (await media_store.unattached_media_of(fed.pool, organiser.id, media_ids[:1]))[:1]
+    if picture:
+        event = replace(
+            event,
+            image_url=fed.urls.media(picture[0].file_name),
+            image_media_type=picture[0].media_type,
+            image_alt=picture[0].alt_text,
+        )
     to, cc = posts.audience(organiser, visibility, [])
     published = now_utc()
     object_id = fed.urls.object(uuid.uuid4().hex)
@@ -126,7 +144,11 @@ async def create_event(
         )
         assert row is not None
         await event_store.insert_event(conn, row.id, event)
+        if picture:
+            await media_store.attach_media(conn, row.id, [picture[0].id])
         await publish(conn, fed.settings, fed.keyring, organiser, create, to_followers=True)
+        if also is not None:
+            await also(conn, row)
     await hooks.run_local_post_published(fed, organiser, row, create)
     return row
 
@@ -147,7 +169,11 @@ async def refreshed_document(
     found = await event_store.event_by_ap_id(conn, ap_id)
     assert found is not None
     going = (await event_store.attendee_counts(conn, found.object_id))["going"]
-    document = {k: v for k, v in row.document.items() if k not in ("endTime", "location", "maximumAttendeeCapacity")}
+    document = {
+        k: v
+        for k, v in row.document.items()
+        if k not in ("endTime", "location", "maximumAttendeeCapacity", "attachment")
+    }
     document.pop("remainingAttendeeCapacity", None)
     document.update(event_fields_document(event, going))
     if content is not None:
@@ -164,10 +190,14 @@ async def update_event(
     description_html: str | None = None,
     *,
     tell_mastodon: bool = True,
+    also: AlsoOnUpdate | None = None,
 ) -> dict[str, Any]:
     """Change an event; attendees and followers get an Update, followers also a Note."""
     current = await own_event(fed, organiser, ap_id)
     check_event(event)
+    if event.image_url is None:  # an edit keeps the picture
+        old = current.fields
+        event = replace(event, image_url=old.image_url, image_media_type=old.image_media_type, image_alt=old.image_alt)
     content = posts.sanitise(description_html[:MAX_DESCRIPTION]) if description_html is not None else None
     async with fed.pool.acquire() as conn, conn.transaction():
         await event_store.update_event(conn, current.object_id, event)
@@ -179,6 +209,8 @@ async def update_event(
         )
         inboxes = await event_store.attendee_inboxes(conn, current.object_id)
         await publish(conn, fed.settings, fed.keyring, organiser, update, inboxes=inboxes, to_followers=True)
+        if also is not None:
+            await also(conn)
     if tell_mastodon:
         await posts.create_note(
             fed,
@@ -223,6 +255,8 @@ async def delete_event(fed: Federating, organiser: ActorRow, ap_id: str) -> None
             inboxes=inboxes,
             to_followers=current.visibility != "direct",
         )
+        files = await media_store.delete_media_of_object(conn, ap_id)
+    await remove_files(fed.settings, files)  # the Delete is queued: the picture goes from disk
 
 
 async def attendee_names(pool: Pool, event: EventRow, viewer_ap_id: str | None) -> list[str] | None:

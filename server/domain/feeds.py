@@ -158,7 +158,8 @@ def render_rss(meta: FeedMeta, posts: Sequence[FeedPost]) -> RenderedFeed:
     channel = _sub(root, "channel")
     _sub(channel, "title", meta.title)
     _sub(channel, "link", meta.page_url)
-    _sub(channel, "description", plain_text(meta.subtitle) or meta.title)
+    # readers render a channel's description as HTML, like an item's: the text is escaped
+    _sub(channel, "description", html.escape(plain_text(meta.subtitle) or meta.title, quote=False))
     _sub(channel, "lastBuildDate", format_datetime(updated, usegmt=True))
     _sub(channel, "generator", meta.generator)
     _sub(channel, f"{{{ATOM_NS}}}link", rel="self", type="application/rss+xml", href=meta.self_url)

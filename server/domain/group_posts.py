@@ -4,8 +4,11 @@ Create with its proof) wrapped in Announce with `audience`, to its followers —
 it for a moderator (posting_mode moderated), or refuses it (banned, not a member).
 
 A post belongs to a neighbourhood when the group is its `audience`, or is in `to`/`cc` of
-the post or its Create, or when it replies to a post of that neighbourhood. Only public
-and unlisted posts are announced (an Announce goes to every follower).
+the post or its Create, or when it replies to a post of that neighbourhood. Public and
+unlisted posts are announced to every follower; a members-only post (addressed to the
+group's members collection) is announced to the members' inboxes only, never to the
+public or to followers who are not members. Replies to a post locked in the group
+(Lock, server.handlers.group_moderation) are not announced.
 
 Hooks registered here (server.hooks): a local post published and a remote object stored.
 """
@@ -19,11 +22,14 @@ from activitypub.jsonld import get_id, ids
 from activitypub.terms import PUBLIC
 from federation.outbox import delivery_targets
 from server import hooks
+from server.domain.addressing import members_collection
 from server.domain.federation_context import Federating
 from server.domain.membership import NotAllowed, may_post
+from server.domain.post_fields import PostOptions
 from server.domain.posts import create_note
 from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
+from server.storage import group_federation as group_store
 from server.storage import instance_policy
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
@@ -34,7 +40,7 @@ from server.storage.pool import Connection
 
 log = logging.getLogger(__name__)
 AS = "https://www.w3.org/ns/activitystreams"
-ANNOUNCED_VISIBILITIES = ("public", "unlisted")
+ANNOUNCED_VISIBILITIES = ("public", "unlisted", "members")
 MAX_ADDRESSEES = 100
 
 
@@ -47,10 +53,14 @@ async def post_to_neighbourhood(
     visibility: str = "public",
     in_reply_to: str | None = None,
 ) -> ObjectRow:
-    """A post for `group` (ours or remote): `audience` is the group and the group is in cc.
-    For our own neighbourhoods the posting rights are checked first (NotAllowed)."""
+    """A post for `group` (ours or remote): `audience` is the group and the group is in cc
+    (visibility "members": addressed to the group's members collection). For our own
+    neighbourhoods the posting rights are checked first (NotAllowed); a reply to a post
+    locked in a neighbourhood is refused (NotAllowed)."""
     if group.kind != "Group":
         raise ValueError(f"{group.ap_id} is not a neighbourhood")
+    if in_reply_to and await group_store.is_locked(fed.pool, in_reply_to):
+        raise NotAllowed(f"{in_reply_to} is locked: replies are closed")
     if group.is_local:
         hood = await neighbourhood_store.neighbourhood_by_actor_id(fed.pool, group.id)
         if hood is None:
@@ -66,6 +76,7 @@ async def post_to_neighbourhood(
         in_reply_to=in_reply_to,
         extra_cc=[group.ap_id],
         extra_fields={"audience": group.ap_id},
+        options=PostOptions(neighbourhood=group.ap_id),
     )
 
 
@@ -92,18 +103,40 @@ async def groups_for(conn: Connection, obj: dict[str, Any], activity: dict[str, 
     return groups
 
 
-def announce_document(fed: Federating, group: ActorRow, activity: dict[str, Any]) -> dict[str, Any]:
-    """Announce{the unchanged activity}, to the public and the group's followers."""
+def announce_document(
+    fed: Federating, group: ActorRow, activity: dict[str, Any], *, members_only: bool = False
+) -> dict[str, Any]:
+    """Announce{the unchanged activity}, to the public and the group's followers — or, for
+    a members-only post, to the group's members collection alone."""
+    to, cc = (
+        ([members_collection(group.ap_id)], [])
+        if members_only
+        else ([PUBLIC], [group.followers_url or group.ap_id + "/followers"])
+    )
     return {
         "@context": AS,
         "id": new_activity_id(fed.settings),
         "type": "Announce",
         "actor": group.ap_id,
         "object": activity,
-        "to": [PUBLIC],
-        "cc": [group.followers_url or group.ap_id + "/followers"],
+        "to": to,
+        "cc": cc,
         "audience": group.ap_id,
     }
+
+
+def is_members_only_for(row: ObjectRow, group_ap_id: str) -> bool:
+    """A members-only post whose members collection is this group's."""
+    return row.visibility == "members" and members_collection(group_ap_id) in addressees(row.document or {}, {})
+
+
+async def publish_announce(conn: Connection, fed: Federating, group: ActorRow, announce: dict[str, Any]) -> None:
+    """Send a group's Announce: to its followers, or — members-only — to its members' inboxes."""
+    if members_collection(group.ap_id) in announce["to"]:
+        inboxes = await group_store.member_inboxes(conn, group.id)
+        await publish(conn, fed.settings, fed.keyring, group, announce, inboxes=inboxes)
+    else:
+        await publish(conn, fed.settings, fed.keyring, group, announce, to_followers=True)
 
 
 async def relay(
@@ -112,7 +145,13 @@ async def relay(
     """announced | queued | refused | skipped: what the group did with a member's post."""
     if row.visibility not in ANNOUNCED_VISIBILITIES:
         return "skipped"
+    members_only = row.visibility == "members"
+    if members_only and not is_members_only_for(row, hood.ap_id):
+        return "skipped"  # for the members of another neighbourhood
     async with fed.pool.acquire() as conn, conn.transaction():
+        if row.in_reply_to and await group_store.is_locked(conn, row.in_reply_to):
+            await instance_policy.log_action(conn, None, "post_refused", row.ap_id, group_id=hood.actor_id)
+            return "refused"
         decision = await may_post(conn, hood, author)
         if decision == "refuse":
             await instance_policy.log_action(conn, None, "post_refused", row.ap_id, group_id=hood.actor_id)
@@ -122,12 +161,12 @@ async def relay(
             return "skipped" if known else "queued"
         group = await actor_store.actor_by_id(conn, hood.actor_id)
         assert group is not None
-        announce = announce_document(fed, group, activity)
+        announce = announce_document(fed, group, activity, members_only=members_only)
         if not await neighbourhood_store.insert_group_post(
             conn, hood.actor_id, row.id, "announced", activity, announce["id"]
         ):
             return "skipped"
-        await publish(conn, fed.settings, fed.keyring, group, announce, to_followers=True)
+        await publish_announce(conn, fed, group, announce)
     return "announced"
 
 
@@ -137,11 +176,13 @@ async def announce_queued(fed: Federating, group: ActorRow, object_id: int) -> s
         rows = [r for r in await neighbourhood_store.queued_posts(conn, group.id, 1000) if r.object_id == object_id]
         if not rows or rows[0].activity is None:
             return "not queued"
-        announce = announce_document(fed, group, rows[0].activity)
+        post = await object_store.object_by_ap_id(conn, rows[0].object_ap_id)
+        members_only = post is not None and is_members_only_for(post, group.ap_id)
+        announce = announce_document(fed, group, rows[0].activity, members_only=members_only)
         await neighbourhood_store.decide_group_post(
             conn, group.id, object_id, "announced", from_state="queued", announce_id=announce["id"]
         )
-        await publish(conn, fed.settings, fed.keyring, group, announce, to_followers=True)
+        await publish_announce(conn, fed, group, announce)
     return "announced"
 
 

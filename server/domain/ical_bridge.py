@@ -9,19 +9,22 @@ source — cancelled. The source is named in each event's description.
 
 A sync that cannot fetch or read the calendar changes nothing but the source's status
 (`refused`, `too_large`, `timeout`, `http_error`, `malformed`, `failed`), which the
-neighbourhood's settings page shows; the next attempt comes after the usual interval.
+neighbourhood's calendars page (server/routes/pages_calendar_sources.py) shows; the next
+attempt comes after the usual interval.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from federation.http import HttpClient, HttpLimits, RequestError, RequestFailed, RequestRefused, ResponseTooLarge
 from server.config import Settings
 from server.domain import events as event_domain
+from server.domain.events import AlsoOnCreate, AlsoOnUpdate
 from server.domain.federation_context import Federating
 from server.domain.ical_parse import MalformedCalendar, Occurrence, TooManyEvents, parse_calendar
 from server.storage import actors as actor_store
@@ -29,6 +32,8 @@ from server.storage import calendar_sources as source_store
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage.actors import ActorRow
 from server.storage.calendar_sources import CalendarSourceRow, ImportedItem
+from server.storage.objects import ObjectRow
+from server.storage.pool import Connection
 
 log = logging.getLogger(__name__)
 ACCEPT = "text/calendar, text/plain;q=0.5"
@@ -65,12 +70,43 @@ def bridge_client(settings: Settings) -> HttpClient:
     return HttpClient(settings.base_url, limits=bridge_limits(settings), allowed=settings.allowed_private_networks)
 
 
+MAX_URL = 2000
+MAX_SOURCE_NAME = 200
+MAX_SOURCES = 20  # per neighbourhood
+
+
+class InvalidCalendarUrl(ValueError):
+    """The text is not an address the bridge can fetch (the message says why)."""
+
+
+def calendar_url(text: str) -> str:
+    """The http(s) address of a calendar as an organiser typed or pasted it: `webcal://`
+    (as calendar sites link it) becomes `https://`; anything without a host, with spaces
+    or other schemes is refused. Whether the host may be reached is decided at fetch time
+    (private and reserved addresses never are, also after a redirect)."""
+    url = text.strip()
+    if url.lower().startswith(("webcal://", "webcals://")):
+        url = "https://" + url.split("://", 1)[1]
+    if len(url) > MAX_URL:
+        raise InvalidCalendarUrl("the address is too long")
+    if any(c.isspace() for c in url):
+        raise InvalidCalendarUrl("the address has spaces in it")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise InvalidCalendarUrl("not a valid address") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidCalendarUrl("the calendar address must be an http(s) or webcal address")
+    return url
+
+
 async def add_calendar_source(fed: Federating, neighbourhood: ActorRow, url: str, name: str) -> CalendarSourceRow:
+    """Import `url` into the neighbourhood (again, if it was removed: with what it had
+    imported, so nothing is published twice); the first sync comes with the next pass."""
     if neighbourhood.kind != "Group" or not neighbourhood.is_local:
         raise ValueError("only a local neighbourhood imports calendars")
-    if not url.startswith(("https://", "http://")) or len(url) > 2000:
-        raise ValueError("the calendar URL must be an http(s) URL")
-    return await source_store.add_source(fed.pool, neighbourhood.id, url, name[:200])
+    return await source_store.add_source(fed.pool, neighbourhood.id, calendar_url(url), name.strip()[:MAX_SOURCE_NAME])
 
 
 @dataclass(frozen=True)
@@ -117,6 +153,25 @@ def _description(occurrence: Occurrence, source: CalendarSourceRow) -> str:
     )
 
 
+def _record_new(source_id: int, item: ImportedItem) -> AlsoOnCreate:
+    """Records a new event's source item in the transaction that creates the event: a
+    process that dies in between leaves neither, so the next sync cannot publish it twice."""
+
+    async def record(conn: Connection, row: ObjectRow) -> None:
+        await source_store.save_item(conn, source_id, replace(item, object_ap_id=row.ap_id))
+
+    return record
+
+
+def _record(source_id: int, item: ImportedItem) -> AlsoOnUpdate:
+    """Records an updated or cancelled item in the transaction that changes its event."""
+
+    async def record(conn: Connection) -> None:
+        await source_store.save_item(conn, source_id, item)
+
+    return record
+
+
 async def _apply(
     fed: Federating, group: ActorRow, source: CalendarSourceRow, occurrences: list[Occurrence], now: datetime
 ) -> SyncResult:
@@ -131,9 +186,12 @@ async def _apply(
         if item is None:
             if occurrence.cancelled:
                 continue  # never published: nothing to cancel
-            row = await event_domain.create_event(fed, group, occurrence.fields, _description(occurrence, source))
-            await source_store.save_item(
-                fed.pool, source.id, ImportedItem(*key, occurrence.sequence, digest, row.ap_id, False)
+            await event_domain.create_event(
+                fed,
+                group,
+                occurrence.fields,
+                _description(occurrence, source),
+                also=_record_new(source.id, ImportedItem(*key, occurrence.sequence, digest, "", False)),
             )
             created += 1
         elif occurrence.sequence < item.sequence or digest == item.content_hash:
@@ -146,11 +204,9 @@ async def _apply(
                 occurrence.fields,
                 _description(occurrence, source),
                 tell_mastodon=not item.cancelled and occurrence.cancelled,
-            )
-            await source_store.save_item(
-                fed.pool,
-                source.id,
-                ImportedItem(*key, occurrence.sequence, digest, item.object_ap_id, occurrence.cancelled),
+                also=_record(
+                    source.id, ImportedItem(*key, occurrence.sequence, digest, item.object_ap_id, occurrence.cancelled)
+                ),
             )
             cancelled += int(occurrence.cancelled and not item.cancelled)
             updated += int(not occurrence.cancelled)
@@ -160,11 +216,15 @@ async def _apply(
         current = await event_domain.own_event(fed, group, item.object_ap_id)
         if current.fields.starts_at <= now:
             continue  # past events that dropped out of the source stay as they were
-        await event_domain.cancel_event(fed, group, item.object_ap_id)
-        await source_store.save_item(
-            fed.pool,
-            source.id,
-            ImportedItem(item.uid, item.recurrence_id, item.sequence, "vanished", item.object_ap_id, True),
+        await event_domain.update_event(
+            fed,
+            group,
+            item.object_ap_id,
+            replace(current.fields, status="cancelled"),
+            also=_record(
+                source.id,
+                ImportedItem(item.uid, item.recurrence_id, item.sequence, "vanished", item.object_ap_id, True),
+            ),
         )
         cancelled += 1
     return SyncResult("ok", None, created, updated, cancelled)

@@ -157,3 +157,23 @@ def _write_new_file(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+
+
+async def remove_files(settings: Settings, file_names: list[str]) -> int:
+    """Remove media files from disk (their rows are gone already); returns how many were
+    removed. Only names of our own form are touched, inside the media directory."""
+    directory = media_directory(settings)
+
+    def unlink_all() -> int:
+        removed = 0
+        for name in file_names:
+            if "/" in name or "\\" in name or name.startswith("."):
+                continue
+            try:
+                (directory / name).unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
+    return await asyncio.to_thread(unlink_all)

@@ -86,7 +86,8 @@ async def record_request(
 
 async def join(fed: Federating, resident: ActorRow, group: ActorRow, *, via: str = "Follow") -> str:
     """A local resident asks to join `group` (ours or remote). Returns the state: accepted,
-    pending or rejected (remote groups: pending until their Accept arrives)."""
+    pending or rejected (remote groups: pending until their Accept arrives; an invitation
+    from a remote group is accepted with Accept{Invite} instead, and is accepted at once)."""
     if via not in ("Follow", "Join"):
         raise ValueError("join via Follow or Join")
     request_id = new_activity_id(fed.settings)
@@ -110,12 +111,34 @@ async def join(fed: Federating, resident: ActorRow, group: ActorRow, *, via: str
         existing = await membership_store.membership(conn, group.id, resident.id)
         if existing is not None and existing.state == "banned":
             return "rejected"
+        if existing is not None and existing.state == "invited" and existing.via == "Invite" and existing.ap_id:
+            return await _accept_invitation(conn, fed, resident, group, existing)
         await membership_store.upsert_membership(
             conn, group.id, resident.id, state="pending", ap_id=request_id, via=via
         )
         await follow_store.upsert_follow(conn, request_id, resident.id, group.id, "pending")
         await publish(conn, fed.settings, fed.keyring, resident, request, inboxes=[group.inbox_url])
     return "pending"
+
+
+async def _accept_invitation(
+    conn: Connection, fed: Federating, resident: ActorRow, group: ActorRow, invitation: MembershipRow
+) -> str:
+    """Accept{Invite} to a remote group (as Mobilizon expects; Buurtplein groups accept it
+    too): the invitation was the group's offer, so the membership is accepted at once."""
+    invite_id = invitation.ap_id or ""
+    accept: dict[str, Any] = {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": "Accept",
+        "actor": resident.ap_id,
+        "object": {"id": invite_id, "type": "Invite", "object": group.ap_id, "target": resident.ap_id},
+        "to": [group.ap_id],
+    }
+    await membership_store.set_state(conn, group.id, resident.id, "accepted", from_states=("invited",))
+    await follow_store.upsert_follow(conn, invite_id, resident.id, group.id, "accepted")
+    await publish(conn, fed.settings, fed.keyring, resident, accept, inboxes=[group.inbox_url])
+    return "accepted"
 
 
 async def leave(fed: Federating, resident: ActorRow, group: ActorRow) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from activitypub.terms import PUBLIC
+from server.domain.addressing import members_collection
+from server.domain.content_notifications import notify_report
 from server.domain.federation_context import Federating
 from server.domain.group_posts import announce_document, announce_queued
 from server.domain.membership import NotAllowed, require_moderator
@@ -63,6 +65,7 @@ async def report(
             group_id=group.id if group else None,
             forwarded_to=forwarded_to,
         )
+        await notify_report(conn, reporter.id, targets, group.id if group else None)
     return report_id
 
 
@@ -153,7 +156,8 @@ async def remove_member(
     fed: Federating, moderator: ActorRow, group: ActorRow, member: ActorRow, *, ban: bool = False, reason: str = ""
 ) -> bool:
     """End a membership and its subscription; with `ban`, later requests are refused and a
-    remote member's server gets Block{member} from the group (ending the follow there)."""
+    remote member's server gets Block{member} from the group (ending the follow there);
+    without, it gets Remove{member, target: the members collection, origin: the group}."""
     async with fed.pool.acquire() as conn, conn.transaction():
         await require_moderator(conn, group, moderator)
         if member.id == moderator.id:
@@ -176,6 +180,18 @@ async def remove_member(
                 "to": [member.ap_id],
             }
             await publish(conn, fed.settings, fed.keyring, group, block, inboxes=[member.inbox_url])
+        elif changed and not member.is_local:
+            removal = {
+                "@context": AS,
+                "id": new_activity_id(fed.settings),
+                "type": "Remove",
+                "actor": group.ap_id,
+                "object": member.ap_id,
+                "target": members_collection(group.ap_id),
+                "origin": group.ap_id,
+                "to": [member.ap_id],
+            }
+            await publish(conn, fed.settings, fed.keyring, group, removal, inboxes=[member.inbox_url])
     return changed
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from server.convert.to_as import actor_document
+from server.convert.to_as import JSON, actor_document, area_place
 from server.domain.actors import create_local_actor
 from server.domain.federation_context import Federating
 from server.domain.membership import require_moderator
@@ -20,6 +20,7 @@ from server.storage import memberships as membership_store
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage.actors import ActorRow
 from server.storage.neighbourhoods import NeighbourhoodRow
+from server.storage.pool import Connection
 
 MEMBERSHIP_MODES = ("open", "approval", "invitation")
 POSTING_MODES = ("members", "moderated", "open")
@@ -152,6 +153,11 @@ async def create_neighbourhood(
     return refreshed
 
 
+async def _place(conn: Connection, group_id: int) -> JSON | None:
+    hood = await neighbourhood_store.neighbourhood_by_actor_id(conn, group_id)
+    return area_place(hood.area_name, hood.boundary) if hood is not None else None
+
+
 async def update_profile(fed: Federating, editor: ActorRow, group: ActorRow, **profile: Any) -> NeighbourhoodRow:
     """A moderator edits the profile; followers get Update{Group}."""
     changes = validated_changes(profile)
@@ -167,7 +173,7 @@ async def update_profile(fed: Federating, editor: ActorRow, group: ActorRow, **p
             "id": new_activity_id(fed.settings),
             "type": "Update",
             "actor": group.ap_id,
-            "object": actor_document(refreshed, keys, fed.settings),
+            "object": actor_document(refreshed, keys, fed.settings, place=await _place(conn, group.id)),
             "to": ["https://www.w3.org/ns/activitystreams#Public"],
             "cc": [group.followers_url or ""],
         }

@@ -1,9 +1,12 @@
 """Polls for resident consultation, in Mastodon's shape (Question with oneOf/anyOf).
 
 A vote counts once per actor and option; a one-choice poll takes one option per actor;
-votes after the end are ignored and counted (`polls.late_votes`). When the counts change
-or the poll closes, the Question is sent again as an Update (to the author's followers and
-the remote voters), with `replies.totalItems` per option and `votersCount`.
+votes after the end are ignored and counted (`polls.late_votes`). A counted vote refreshes
+the stored Question at once, but its Update is batched: the results are marked due and the
+poll closer sends at most one Update per poll per `poll_results_interval_seconds` (to the
+author's followers and the remote voters), with `replies.totalItems` per option and
+`votersCount`. When the poll closes, the final results go out at once. The poll's author
+hears of new votes at most once an hour (one notification per poll, renewed).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from server import hooks
 from server.convert.events import plain_text
 from server.convert.polls import MAX_OPTION_NAME, MAX_OPTIONS, poll_fields_document, vote_document
 from server.domain import posts
+from server.domain.content_notifications import notify_poll_votes
 from server.domain.events import now_utc
 from server.domain.federation_context import Federating
 from server.domain.publish import AS_CONTEXT, new_activity_id, publish
@@ -127,15 +131,27 @@ async def record_vote(
         return VoteOutcome(False, "this actor voted already")
     if not await poll_store.insert_vote(conn, poll.object_id, position, actor_id, vote_ap_id):
         return VoteOutcome(False, "this vote was counted already")
+    if poll.is_local and poll.actor_id is not None:
+        await notify_poll_votes(conn, poll.actor_id, poll.ap_id)
     return VoteOutcome(True)
 
 
-async def send_results(conn: Connection, fed: Federating, poll_ap_id: str) -> None:
-    """Refresh the stored Question with the current counts and send it as an Update."""
+async def vote_counted(conn: Connection, fed: Federating, poll_ap_id: str) -> None:
+    """After counted votes: the stored Question shows the new counts now; the Update that
+    sends them is due (at most one per poll per `poll_results_interval_seconds`)."""
+    refreshed = await _refresh_results(conn, poll_ap_id)
+    if refreshed is not None:
+        await poll_store.mark_results_due(
+            conn, refreshed[0], now_utc(), max(0.0, fed.settings.poll_results_interval_seconds)
+        )
+
+
+async def _refresh_results(conn: Connection, poll_ap_id: str) -> tuple[int, ActorRow, dict[str, Any]] | None:
+    """Write the current counts into the stored Question: (poll id, author, document)."""
     poll = await poll_store.poll_by_ap_id(conn, poll_ap_id)
     row = await object_store.object_by_ap_id(conn, poll_ap_id)
     if poll is None or row is None or row.document is None or not poll.is_local or poll.actor_id is None:
-        return
+        return None
     author = await actor_store.actor_by_id(conn, poll.actor_id)
     assert author is not None
     counts = await poll_store.option_counts(conn, poll)
@@ -149,9 +165,19 @@ async def send_results(conn: Connection, fed: Federating, poll_ap_id: str) -> No
     # microseconds: receivers keep the newest of two Updates sent within one second
     document["updated"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     await object_store.update_object(conn, poll_ap_id, row.content, document)
+    return poll.object_id, author, document
+
+
+async def send_results(conn: Connection, fed: Federating, poll_ap_id: str) -> None:
+    """Refresh the stored Question with the current counts and send it as an Update now."""
+    refreshed = await _refresh_results(conn, poll_ap_id)
+    if refreshed is None:
+        return
+    poll_id, author, document = refreshed
+    await poll_store.mark_results_sent(conn, poll_id, now_utc())
     update = {"@context": AS_CONTEXT, "id": new_activity_id(fed.settings), "type": "Update", "actor": author.ap_id,
               "object": document, "to": document.get("to", []), "cc": document.get("cc", [])}  # fmt: skip
-    inboxes = await poll_store.voter_inboxes(conn, poll.object_id)
+    inboxes = await poll_store.voter_inboxes(conn, poll_id)
     await publish(conn, fed.settings, fed.keyring, author, update, inboxes=inboxes, to_followers=True)
 
 
@@ -174,7 +200,7 @@ async def vote(fed: Federating, voter: ActorRow, poll_ap_id: str, choices: Seque
             if not outcome.counted:
                 raise InvalidPoll(outcome.reason)
         if poll.is_local:
-            await send_results(conn, fed, poll_ap_id)
+            await vote_counted(conn, fed, poll_ap_id)
         else:
             for vote_id, option in zip(vote_ids, wanted, strict=True):
                 note = vote_document(vote_id, voter.ap_id, poll_ap_id, author.ap_id, option)
@@ -198,11 +224,28 @@ async def close_due_polls(fed: Federating, now: datetime) -> list[str]:
     return closed
 
 
+async def send_due_results(fed: Federating, now: datetime) -> list[str]:
+    """Send the batched results of local polls whose new counts are due (one Update each)."""
+    sent: list[str] = []
+    for ap_id in await poll_store.polls_with_due_results(fed.pool, now, CLOSE_BATCH):
+        async with fed.pool.acquire() as conn, conn.transaction():
+            poll = await poll_store.lock_poll(conn, ap_id)
+            if poll is None or poll.deleted_at is not None:
+                continue
+            due = await poll_store.results_due_at(conn, poll.object_id)
+            if due is None or due > now:
+                continue  # sent meanwhile by another process
+            await send_results(conn, fed, ap_id)
+        sent.append(ap_id)
+    return sent
+
+
 async def run_poll_closer(fed: Federating, interval: float, stop: asyncio.Event) -> None:
-    """Close due polls every `interval` seconds until `stop` is set."""
+    """Close due polls and send batched results every `interval` seconds until `stop` is set."""
     while not stop.is_set():
         try:
             await close_due_polls(fed, now_utc())
+            await send_due_results(fed, now_utc())
         except Exception:
             log.exception("closing due polls failed")
         try:

@@ -9,16 +9,20 @@ image attachments (uploaded with server.domain.media), and any of five visibilit
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from activitypub.jsonld import as_list
 from activitypub.terms import PUBLIC
 from server import hooks
 from server.domain.addressing import VISIBILITIES, audience
 from server.domain.federation_context import Federating
 from server.domain.html import sanitise_html
-from server.domain.notifications import notify_about_post
+from server.domain.media import remove_files
+from server.domain.notifications import mentioned_ids, notify_about_post
 from server.domain.post_fields import PostOptions, hashtag_tag, mention_tag, option_fields
+from server.domain.post_text import MAX_MENTIONS, MAX_TAGS, normalise_tag
 from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
 from server.storage import media as media_store
@@ -29,6 +33,7 @@ from server.storage.objects import ObjectRow
 
 AS = "https://www.w3.org/ns/activitystreams"
 KINDS = ("Note", "Article")
+_TAG_TYPES = ("Mention", "Hashtag")
 MAX_ATTACHMENTS = 4
 
 __all__ = ["VISIBILITIES", "NotAllowed", "PostOptions", "audience", "create_note", "delete_note", "edit_note", "react"]
@@ -172,7 +177,19 @@ async def _own(fed: Federating, author: ActorRow, object_id: str) -> ObjectRow:
     return row
 
 
-async def edit_note(fed: Federating, author: ActorRow, object_id: str, content: str) -> None:
+async def edit_note(
+    fed: Federating,
+    author: ActorRow,
+    object_id: str,
+    content: str,
+    *,
+    mentions: list[str] | None = None,
+    hashtags: Sequence[str] | None = None,
+) -> None:
+    """Change a post's text. With `mentions` (actor ids) and `hashtags` (names) — what the
+    new text names — its Mention and Hashtag tags are made anew; newly mentioned actors are
+    addressed, get the Update delivered and a notification; those mentioned before are not
+    notified again (and stay addressed: they have the post already)."""
     row = await _own(fed, author, object_id)
     assert row.document is not None
     note = dict(row.document)
@@ -180,6 +197,19 @@ async def edit_note(fed: Federating, author: ActorRow, object_id: str, content: 
     if isinstance(note.get("contentMap"), dict):
         note["contentMap"] = {language: note["content"] for language in note["contentMap"]}
     note["updated"] = _iso(_now())
+    new_mentioned: list[ActorRow] = []
+    if mentions is not None or hashtags is not None:
+        mentioned = await _mentioned_actors(fed, (mentions or [])[:MAX_MENTIONS])
+        before = set(mentioned_ids(row.document))
+        new_mentioned = [a for a in mentioned if a.ap_id not in before and a.id != author.id]
+        others = [t for t in as_list(note.get("tag")) if not (isinstance(t, dict) and t.get("type") in _TAG_TYPES)]
+        tags = [mention_tag(a) for a in mentioned] + [hashtag_tag(fed.urls, n) for n in (hashtags or [])[:MAX_TAGS]]
+        note["tag"] = [*others, *tags]
+        if not note["tag"]:
+            del note["tag"]
+        field = "to" if row.visibility == "direct" else "cc"
+        addressed = as_list(note.get(field))
+        note[field] = [*addressed, *(a.ap_id for a in new_mentioned if a.ap_id not in addressed)]
     update = {
         "@context": AS,
         "id": new_activity_id(fed.settings),
@@ -191,14 +221,21 @@ async def edit_note(fed: Federating, author: ActorRow, object_id: str, content: 
     }
     async with fed.pool.acquire() as conn, conn.transaction():
         await object_store.update_object(conn, object_id, note["content"], note)
+        if hashtags is not None:
+            await tag_store.replace_tags(conn, row.id, [normalise_tag(n) for n in hashtags[:MAX_TAGS]])
+        local_new = [a.id for a in new_mentioned if a.is_local]
+        if local_new:
+            await object_store.add_recipients(conn, row.id, local_new)
         await publish(
             conn,
             fed.settings,
             fed.keyring,
             author,
             update,
+            inboxes=[a.inbox_url for a in new_mentioned if not a.is_local],
             to_followers=row.visibility in ("public", "unlisted", "followers"),
         )
+        await notify_about_post(conn, row, local_new)
 
 
 async def delete_note(fed: Federating, author: ActorRow, object_id: str) -> None:
@@ -224,6 +261,8 @@ async def delete_note(fed: Federating, author: ActorRow, object_id: str) -> None
             inboxes=inboxes,
             to_followers=row.visibility in ("public", "unlisted", "followers"),
         )
+        files = await media_store.delete_media_of_object(conn, object_id)
+    await remove_files(fed.settings, files)  # the Delete is queued: the images go from disk
 
 
 async def react(fed: Federating, actor: ActorRow, object_id: str, kind: str) -> str:

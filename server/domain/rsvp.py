@@ -15,6 +15,7 @@ from typing import Any
 
 from activitypub.jsonld import get_id
 from server.convert.events import event_context, takes_join
+from server.domain.content_notifications import notify_rsvp
 from server.domain.events import now_utc, refreshed_document
 from server.domain.federation_context import Federating
 from server.domain.publish import new_activity_id, publish
@@ -55,7 +56,7 @@ def decide_rsvp(event: EventRow | None, answer: str, *, going: int, current: str
         return RsvpDecision(refusal="this event is cancelled")
     if (fields.ends_at or fields.starts_at) < now:
         return RsvpDecision(refusal="this event is over")
-    if fields.join_mode == "invite":
+    if fields.join_mode == "invite" and current not in ("invited", "going", "maybe"):
         return RsvpDecision(refusal="this event is by invitation only")
     if fields.join_mode == "external":
         return RsvpDecision(refusal="answer on the organiser's own site")
@@ -81,6 +82,8 @@ async def record_rsvp(
     if decision.state is not None:
         await event_store.upsert_attendee(conn, event.object_id, actor_id, decision.state, rsvp_ap_id)
         await refreshed_document(conn, event_ap_id, event.fields)
+        if existing is None or existing.state != decision.state:
+            await notify_rsvp(conn, event.actor_id, event_ap_id, actor_id, decision.state)
     return event, decision
 
 

@@ -6,7 +6,8 @@ leaves a tombstone, and the late Create loses.
 Content is sanitised (server.domain.html); hashtags are recorded (at most MAX_TAGS);
 attachments stay remote URLs in the stored document and are never fetched here.
 Notifications for local actors mentioned or answered come from the hook registered by
-server.domain.notifications."""
+server.domain.notifications. An Update replaces the post's hashtags and notifies the
+local actors it mentions for the first time (those notified before are not again)."""
 
 from __future__ import annotations
 
@@ -161,7 +162,15 @@ async def on_update(ctx: HandlerContext, activity: Activity) -> Result:
     if existing.attributed_to != ctx.sender.ap_id or owner_of(fetched) != ctx.sender.ap_id:
         return Skipped("Update by someone who does not own the object")
     content = sanitise(language_map_value(fetched, "content") or "")
-    await object_store.update_object(ctx.pool, fetched["id"], content, fetched)
+    recipients = await _local_recipients(ctx, activity, fetched)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await object_store.update_object(conn, fetched["id"], content, fetched)
+        await tag_store.replace_tags(conn, existing.id, hashtags_of(fetched))
+        if recipients:
+            await object_store.add_recipients(conn, existing.id, recipients)
+    updated = await object_store.object_by_ap_id(ctx.pool, fetched["id"])
+    if updated is not None:  # mentions new in this version are notified; earlier ones were already
+        await notifications.on_remote_object_stored(ctx, activity, updated)
     return Handled("updated")
 
 

@@ -9,6 +9,7 @@ To a LOCAL event:
   `Undo` of one of them → no longer attending.
 * Any RSVP to an event that takes no RSVPs (join mode "none") → `Ignore` of the RSVP.
 From a remote organiser: `Accept` / `Reject` / `Ignore` of our resident's Join.
+From an actor invited to a local event: `Accept{Invite}` → going, `Reject{Invite}` → declined.
 `Create{Event}` from a remote server: stored as an event (not flattened to a post);
 `Update{Event}` refreshes it.
 """
@@ -128,6 +129,19 @@ async def _answer_to_our_join(ctx: HandlerContext, activity: Activity) -> Result
     return Handled("our RSVP was refused")
 
 
+async def _answer_to_invitation(ctx: HandlerContext, activity: Activity) -> Result | None:
+    """Accept{Invite} (going) or Reject{Invite} (declined) by the actor we invited to one
+    of our events (server.domain.event_invitations)."""
+    inner_id = get_id(activity.get("object"))
+    row = await event_store.attendee_by_rsvp(ctx.pool, inner_id) if inner_id else None
+    if row is None or row.actor_id != ctx.sender.id or row.state != "invited":
+        return None
+    event = await _event_by_object_id(ctx, row.event_id)
+    if event is None or not event.is_local:
+        return None
+    return await answer_rsvp(ctx, activity, event.ap_id, "friendica")
+
+
 async def _event_by_object_id(ctx: HandlerContext, object_id: int) -> EventRow | None:
     ap_id = await event_store.event_ap_id(ctx.pool, object_id)
     return await event_store.event_by_ap_id(ctx.pool, ap_id) if ap_id else None
@@ -140,7 +154,7 @@ def _make_rsvp_delegate(kind: str) -> None:
         if event_ap_id is not None:
             return await answer_rsvp(ctx, activity, event_ap_id, "friendica")
         if kind in ("Accept", "Reject"):
-            return await _answer_to_our_join(ctx, activity)
+            return await _answer_to_invitation(ctx, activity) or await _answer_to_our_join(ctx, activity)
         return None
 
     on_rsvp.__name__ = f"on_{kind.lower()}_event"

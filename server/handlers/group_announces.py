@@ -12,6 +12,9 @@ only when it belongs to the group: the group is its `audience`, in its `to`/`cc`
 author, or it replies to a post of the group; anything else a group announces is not
 shown. Delete/Remove inside an Announce is accepted from the post's author, or from a
 moderator listed in the group's `attributedTo`; from anyone else it is ignored.
+Like, Dislike and Undo inside an Announce (Lemmy relays its members' votes and their
+undoing) are handled as if their own actor had sent them, when believed as above; Lock and
+Undo{Lock} are handled by server.handlers.group_moderation; anything else is ignored.
 
 Delete or Remove sent straight to us by a moderator of one of OUR neighbourhoods (or a
 Delete by the author) of a post in it: tombstone here, and the group announces the
@@ -34,6 +37,7 @@ from server.domain.group_posts import addressees, announce_document
 from server.domain.publish import publish
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import delegate
+from server.handlers.group_moderation import announced_lock
 from server.storage import actors as actor_store
 from server.storage import instance_policy
 from server.storage import memberships as membership_store
@@ -42,6 +46,7 @@ from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 
 POST_TYPES = ("Note", "Article", "Page", "Event", "Question")
+RELAYED_REACTIONS = ("Like", "Dislike", "Undo")
 MAX_MODERATORS = 200
 MAX_DEPTH = 2
 
@@ -162,6 +167,25 @@ async def _announced_removal(ctx: HandlerContext, inner: dict[str, Any], believe
     return Handled("removed by the author" if actor_id == existing.attributed_to else "removed by a moderator")
 
 
+async def _announced_reaction(ctx: HandlerContext, inner: dict[str, Any], believed: bool) -> Result:
+    """Announce{Like|Dislike|Undo{…}}: handled as if the inner actor had sent it."""
+    if not believed:
+        return Skipped("announced activity could not be verified")
+    actor_id = get_id(inner.get("actor"))
+    if actor_id is None or origin(actor_id) != origin(get_id(inner) or ""):
+        return Skipped("announced activity is not its actor's own")
+    actor = await ctx.remote.actor(actor_id)
+    if actor is None or actor.is_local:
+        return Skipped("actor of the announced activity is unknown (or ours)")
+    return await dispatcher.dispatch(_as_sender(ctx, actor), inner)
+
+
+def _is_lock(inner: dict[str, Any]) -> bool:
+    kind = activity_type(inner)
+    embedded = inner.get("object")
+    return kind == "Lock" or (kind == "Undo" and isinstance(embedded, dict) and activity_type(embedded) == "Lock")
+
+
 def _as_sender(ctx: HandlerContext, actor: ActorRow) -> HandlerContext:
     return dataclasses.replace(ctx, sender=actor, depth=ctx.depth + 1)
 
@@ -180,6 +204,10 @@ async def group_announce(ctx: HandlerContext, activity: Activity) -> Result | No
         return await _announced_post(ctx, activity, inner, believed)
     if kind in ("Delete", "Remove"):
         return await _announced_removal(ctx, inner, believed)
+    if _is_lock(inner):
+        return await announced_lock(ctx, inner, believed)
+    if kind in RELAYED_REACTIONS:
+        return await _announced_reaction(ctx, inner, believed)
     if kind in POST_TYPES:
         return await _announced_object(ctx, activity, inner, believed)
     return Skipped(f"a group announced {kind or 'something'}: not handled")

@@ -17,6 +17,7 @@ from activitypub.jsonld import get_id, ids, language_map_value
 from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server.domain import group_posts  # noqa: F401  (registers the group post hooks)
+from server.domain.content_notifications import notify_report
 from server.domain.membership import answer, decide_request, record_request
 from server.domain.publish import publish
 from server.handlers import group_announces  # noqa: F401  (registers Announce/Delete/Remove)
@@ -173,7 +174,10 @@ async def report_to_group(ctx: HandlerContext, activity: Activity) -> Result | N
     if not targets:
         return Skipped("Flag of nothing")
     text = (language_map_value(activity, "content") or language_map_value(activity, "summary") or "")[:MAX_REPORT]
-    stored = await instance_policy.insert_report(
-        ctx.pool, activity["id"], ctx.sender.id, targets, text, group_id=groups[0].actor_id
-    )
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        stored = await instance_policy.insert_report(
+            conn, activity["id"], ctx.sender.id, targets, text, group_id=groups[0].actor_id
+        )
+        if stored:
+            await notify_report(conn, ctx.sender.id, targets, groups[0].actor_id)
     return Handled("report stored for the group") if stored else Skipped("report known already")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from activitypub.jsonld import get_id, ids, language_map_value
 from federation.dispatch import Handled, Result, Skipped
+from server.domain.content_notifications import notify_report
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
@@ -39,5 +40,7 @@ async def on_flag(ctx: HandlerContext, activity: Activity) -> Result:
     if not targets:
         return Skipped("Flag of nothing on this server")
     content = (language_map_value(activity, "content") or "")[:5000]
-    await moderation_store.insert_report(ctx.pool, activity["id"], ctx.sender.id, targets, content)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if await moderation_store.insert_report(conn, activity["id"], ctx.sender.id, targets, content):
+            await notify_report(conn, ctx.sender.id, targets, None)
     return Handled("report stored")

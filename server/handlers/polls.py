@@ -4,7 +4,8 @@
 * `Update{Question}`: the new counts, end and close time.
 * `Create{Note}` with a `name`, no text and `inReplyTo` a LOCAL Question: a vote. Each
   actor counts once per option (once per poll when it takes one choice); a vote after the
-  poll closed is ignored and counted; the new results go out as an Update of the Question.
+  poll closed is ignored and counted; the new results go out as an Update of the Question,
+  batched (server.domain.polls.vote_counted).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server.convert.polls import poll_from_as, vote_from_as
 from server.domain.federation_context import Federating
-from server.domain.polls import record_vote, send_results
+from server.domain.polls import record_vote, vote_counted
 from server.handlers.content import sanitise, store_remote_object
 from server.handlers.context import Activity, HandlerContext
 from server.handlers.delegates import delegate
@@ -109,7 +110,7 @@ async def on_vote(ctx: HandlerContext, activity: Activity) -> Result | None:
     async with ctx.pool.acquire() as conn, conn.transaction():
         outcome = await record_vote(conn, question_id, ctx.sender.id, option, vote_id, ctx.clock())
         if outcome.counted:
-            await send_results(conn, fed, question_id)
+            await vote_counted(conn, fed, question_id)
     if not outcome.counted:
         return Skipped(f"vote not counted: {outcome.reason}")
     return Handled("vote counted")

@@ -1,6 +1,7 @@
 """Moving actors: a local neighbourhood or resident moves to a new actor (anywhere), a
-resident coming from elsewhere lists their old account in `alsoKnownAs`, and a follow is
-redirected from an old actor to its new one (used here and by the Move handler).
+resident coming from elsewhere lists (or removes) their old account in `alsoKnownAs` — the
+followers are told with an `Update` of the actor — and a follow is redirected from an old
+actor to its new one (used here and by the Move handler).
 
 Moving away, in one transaction: `movedTo` is set, `Move{object: old, target: new}` and an
 `Update` of the actor go to all followers, local followers follow the new actor. Then the
@@ -202,7 +203,8 @@ async def invite_members(fed: Federating, actor: ActorRow, target: ActorRow, mem
 
 async def add_also_known_as(fed: Federating, actor: ActorRow, old_ap_id: str) -> tuple[str, ...]:
     """A resident (or neighbourhood) coming from elsewhere names its old account, so that the
-    old server's Move is accepted. The old account must exist; at most 10 aliases."""
+    old server's Move is accepted. The old account must exist; at most 10 aliases. The
+    followers are told with an `Update` of the actor."""
     if not actor.is_local:
         raise MoveRefused("only a local actor can have aliases set here")
     if not old_ap_id.startswith(("https://", "http://")) or old_ap_id == actor.ap_id:
@@ -210,16 +212,41 @@ async def add_also_known_as(fed: Federating, actor: ActorRow, old_ap_id: str) ->
     if old_ap_id in actor.also_known_as:
         return actor.also_known_as
     old = await fed.remote.actor(old_ap_id, refresh=True)
-    if old is None:
+    if old is None or old.gone_at is not None:
         raise MoveRefused(f"the old account {old_ap_id} could not be fetched")
+    if old.ap_id == actor.ap_id:
+        raise MoveRefused("the old account must be another actor's http(s) URL")
+    if old.ap_id in actor.also_known_as:
+        return actor.also_known_as
     aliases = [*actor.also_known_as, old.ap_id]
     if len(aliases) > MAX_ALIASES:
         raise MoveRefused(f"an actor can have at most {MAX_ALIASES} aliases")
+    await save_aliases(fed, actor, aliases)
+    return tuple(aliases)
+
+
+async def remove_also_known_as(fed: Federating, actor: ActorRow, alias: str) -> tuple[str, ...]:
+    """Take `alias` out of the local actor's `alsoKnownAs` (a Move from it is then refused
+    here); the followers are told with an `Update`. An alias not listed changes nothing."""
+    if not actor.is_local:
+        raise MoveRefused("only a local actor can have aliases set here")
+    if alias not in actor.also_known_as:
+        return actor.also_known_as
+    aliases = [a for a in actor.also_known_as if a != alias]
+    await save_aliases(fed, actor, aliases)
+    return tuple(aliases)
+
+
+async def save_aliases(fed: Federating, actor: ActorRow, aliases: list[str]) -> None:
+    """Store the actor's `alsoKnownAs` and queue an `Update` of the actor to its followers,
+    in one transaction."""
     async with fed.pool.acquire() as conn, conn.transaction():
         await store.set_also_known_as(conn, actor.id, aliases)
-        updated = await actor_store.actor_by_id(conn, actor.id)
-        assert updated is not None
-        await publish(
-            conn, fed.settings, fed.keyring, updated, await _actor_update(conn, fed, updated), to_followers=True
-        )
-    return tuple(aliases)
+        await tell_followers(conn, fed, actor)
+
+
+async def tell_followers(conn: Connection, fed: Federating, actor: ActorRow) -> None:
+    """Queue an `Update` of the actor as it is stored now to its followers."""
+    updated = await actor_store.actor_by_id(conn, actor.id)
+    assert updated is not None
+    await publish(conn, fed.settings, fed.keyring, updated, await _actor_update(conn, fed, updated), to_followers=True)

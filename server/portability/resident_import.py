@@ -1,13 +1,15 @@
 """Import a resident's archive into a resident account on this host (`buurtplein
 import-resident FILE NEWNAME`).
 
-The account NEWNAME must exist here already (registered, or made with create-user): the
-archive fills it, in ONE transaction: its name and summary (when it has none yet: empty,
-or the name is just the user name), `alsoKnownAs` gains the old actor (so the old host's
-Move is accepted), every post is recreated under a new id with its original publication
-date, visibility and a pointer to its original id (table imported_objects), media files
-and the feature rows that fit (RSVPs to events known here, tags, media rows). Imported
-posts are not sent to anyone.
+The account NEWNAME is the one a resident registered here, or, when there is none with that
+name yet, a new resident account made in the same transaction (`NewAccount`: its password
+hash and keys are prepared before). The archive fills it, in ONE transaction: its name and
+summary (when it has none yet: empty, or the name is just the user name), `alsoKnownAs`
+gains the old actor (so the old host's Move is accepted), every post is recreated under a
+new id with its original publication date, visibility and a pointer to its original id
+(table imported_objects), media files and the feature rows that fit (RSVPs to events known
+here, tags, media rows). Imported posts are not sent to anyone; the account's followers (if
+it had any) get an `Update` of the actor, so that their servers learn the new alias.
 
 Afterwards, outside the transaction, the follows are made again: a `Follow` to every
 account in following.json, and a `Block` for every account in blocks.json. One account
@@ -17,11 +19,16 @@ that cannot be fetched does not stop the others; each is reported with its reaso
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
+
+from server.domain.actors import GeneratedKeys, InvalidName, NameTaken, generate_keys, insert_local_actor
+from server.domain.actors import validate_username as checked_username
 from server.domain.federation_context import Federating
 from server.domain.follows import UnknownActor, block, follow
 from server.portability.archive import Archive
@@ -34,8 +41,10 @@ from server.portability.import_ import (
     validated_posts,
     write_media,
 )
+from server.portability.move import tell_followers
 from server.portability.rewrite import IdMap
 from server.storage import account_admin
+from server.storage import accounts as account_store
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import moderation as moderation_store
@@ -47,12 +56,33 @@ from server.urls import Urls
 MAX_ALIASES = 10
 
 
+@dataclass(frozen=True)
+class NewAccount:
+    """The resident account to create when NEWNAME does not exist here yet. Without a
+    password of the operator's choosing it gets a random one nobody knows: the resident
+    sets their own through a password-reset link."""
+
+    password_hash: str
+    keys: GeneratedKeys
+    email: str = ""
+
+
+async def prepare_account(password: str | None, email: str = "") -> NewAccount:
+    """Hash the password (or a random one) and make the keys, before any transaction."""
+    if password is not None and len(password) < 10:
+        raise ImportRefused("the password must have at least 10 characters")
+    secret = password if password is not None else secrets.token_urlsafe(32)
+    password_hash = await asyncio.to_thread(PasswordHasher().hash, secret)
+    return NewAccount(password_hash=password_hash, keys=await asyncio.to_thread(generate_keys), email=email)
+
+
 @dataclass
 class ResidentImport:
     imported: ImportResult
     followed: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (actor id, reason)
+    account_created: bool = False
 
 
 def resident_profile(archive: Archive) -> dict[str, Any]:
@@ -73,8 +103,11 @@ def actor_ids_in(archive: Archive, name: str) -> list[str]:
     return list(dict.fromkeys(a for a in found if isinstance(a, str) and a.startswith(("https://", "http://"))))
 
 
-async def import_resident(fed: Federating, archive: Archive, username: str) -> ResidentImport:
-    """Fill local resident `username` from `archive` (see the module docstring)."""
+async def import_resident(
+    fed: Federating, archive: Archive, username: str, new_account: NewAccount | None = None
+) -> ResidentImport:
+    """Fill local resident `username` from `archive` (see the module docstring); with
+    `new_account`, a resident that does not exist yet is created in the same transaction."""
     profile = resident_profile(archive)
     posts = validated_posts(archive)
     following, blocks = actor_ids_in(archive, "following.json"), actor_ids_in(archive, "blocks.json")
@@ -82,23 +115,47 @@ async def import_resident(fed: Federating, archive: Archive, username: str) -> R
     if Urls(fed.settings).is_local(old_ap_id):
         raise ImportRefused("this archive was made on this host: import it on the new host")
     actor = await actor_store.local_actor(fed.pool, username)
-    if actor is None or actor.kind != "Person":
+    if actor is None and new_account is None:
         raise ImportRefused(
             f"there is no resident called {username!r} here: create the account first (buurtplein create-user)"
         )
+    if actor is not None and actor.kind != "Person":
+        raise ImportRefused(f"there is no resident called {username!r} here: that name is a {actor.kind} here")
+    if actor is None:
+        try:
+            username = checked_username(username)
+        except InvalidName as exc:
+            raise ImportRefused(str(exc)) from None
+    create = actor is None
     written: list[Path] = []
     try:
         written = await asyncio.to_thread(write_media, fed.settings.data_dir, archive)
         async with fed.pool.acquire() as conn, conn.transaction():
+            if actor is None:
+                assert new_account is not None
+                actor = await _create_account(conn, fed, username, new_account)
             imported = await _fill(conn, fed, archive, profile, posts, actor)
+            if not create:  # a new account has no followers to tell (nor committed keys yet)
+                await tell_followers(conn, fed, imported.actor)
     except BaseException:
         await asyncio.to_thread(remove_files, written)
         raise
     imported.media_files = len(written)
-    result = ResidentImport(imported=imported)
+    result = ResidentImport(imported=imported, account_created=create)
     await _follow_again(fed, imported.actor, following, result)
     await _block_again(fed, imported.actor, blocks, result)
     return result
+
+
+async def _create_account(conn: Connection, fed: Federating, username: str, new: NewAccount) -> ActorRow:
+    try:
+        actor = await insert_local_actor(
+            conn, fed.settings, new.keys, kind="Person", username=username, name="", summary="", manually_approves=False
+        )
+    except NameTaken as exc:
+        raise ImportRefused(str(exc)) from None
+    await account_store.insert_account(conn, actor.id, new.email or None, new.password_hash, False)
+    return actor
 
 
 async def _fill(

@@ -15,8 +15,10 @@ from aiohttp import web
 
 from server.api_openapi import openapi_document
 from server.appkeys import POOL, SETTINGS
+from server.domain.areas import neighbourhoods_in_area
 from server.domain.embeds import embed_snippets
 from server.domain.feeds import plain_text
+from server.domain.html import sanitise_html
 from server.errors import json_error
 from server.routes import api_params as params
 from server.routes.api_params import BadParameter
@@ -44,7 +46,7 @@ def neighbourhood_json(urls: Urls, found: PublicNeighbourhood) -> dict[str, Any]
         "id": found.ap_id,
         "name": found.username,
         "display_name": found.name,
-        "summary": found.summary,
+        "summary": sanitise_html(found.summary),  # HTML, as in the Group document
         "url": found.url,
         "area_name": found.area_name,
         "timezone": found.timezone,
@@ -108,9 +110,16 @@ async def list_neighbourhoods(request: web.Request) -> web.Response:
     area = query.get("area")
     if area is not None and not 0 < len(area) <= 200:
         raise BadParameter("area must be 1 to 200 characters")
-    found = await feed_store.public_neighbourhoods(
-        request.app[POOL], area_name=area, after_username=cursor.name if cursor else None, limit=count + 1
-    )
+    bbox, near = params.bbox(query), params.near(query)
+    after = cursor.name if cursor else None
+    if bbox is not None or near is not None:
+        found = await neighbourhoods_in_area(
+            request.app[POOL], area_name=area, after_username=after, limit=count + 1, bbox=bbox, near=near
+        )
+    else:
+        found = await feed_store.public_neighbourhoods(
+            request.app[POOL], area_name=area, after_username=after, limit=count + 1
+        )
     urls = Urls(request.app[SETTINGS])
     more = len(found) > count
     found = found[:count]

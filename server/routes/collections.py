@@ -5,7 +5,9 @@ Cursors are keyset positions, never offsets, so a page stays the same page while
 added: `first`, `next.<id>` (the rows after row <id> in reading order) and `prev.<id>` (the
 rows just before it). The outbox
 reads newest first (ids descending) and holds `Create`s of PUBLIC, not deleted objects
-only; followers/following read oldest first (follow ids ascending) and list actor ids.
+only — for a neighbourhood (Group) also the `Announce`s, as sent, of the public posts it
+announced (members-only and removed ones never); followers/following read oldest first
+(follow ids ascending) and list actor ids.
 The page size is 50, or `settings.extra["collection_page_size"]`.
 """
 
@@ -26,6 +28,7 @@ from server.routes.authorized_fetch import as2_only
 from server.routes.negotiation import activity_error, activity_response
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
+from server.storage import group_federation as group_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 from server.storage.pool import Pool
@@ -93,7 +96,21 @@ async def fetch_outbox(pool: Pool, actor: ActorRow, limit: int, cursor: Cursor) 
     else:
         assert cursor.key is not None
         objects = await object_store.outbox_page_after(pool, actor.id, limit, cursor.key)
-    return [(o.id, create_for(o)) for o in objects]
+    own: list[Row] = [(o.id, create_for(o)) for o in objects]
+    if actor.kind != "Group":
+        return own
+    if cursor.forward:
+        announced = await group_store.announces_page(pool, actor.id, limit, cursor.key)
+    else:
+        assert cursor.key is not None
+        announced = await group_store.announces_page_after(pool, actor.id, limit, cursor.key)
+    merged = sorted([*own, *announced], key=lambda row: row[0], reverse=True)
+    # both lists are keyed by post id: keep the `limit` rows nearest to the cursor
+    return merged[:limit] if cursor.forward else merged[-limit:]
+
+
+async def count_outbox(pool: Pool, actor_id: int) -> int:
+    return await object_store.count_public(pool, actor_id) + await group_store.count_announces(pool, actor_id)
 
 
 async def fetch_followers(pool: Pool, actor: ActorRow, limit: int, cursor: Cursor) -> list[Row]:
@@ -112,7 +129,7 @@ async def fetch_following(pool: Pool, actor: ActorRow, limit: int, cursor: Curso
 
 Counter = Callable[[Pool, int], Awaitable[int]]
 COLLECTIONS: dict[str, tuple[Fetcher, Counter]] = {
-    "outbox": (fetch_outbox, object_store.count_public),
+    "outbox": (fetch_outbox, count_outbox),
     "followers": (fetch_followers, follow_store.count_followers),
     "following": (fetch_following, follow_store.count_following),
 }

@@ -7,6 +7,7 @@ from aiohttp import web
 from server.appkeys import POOL, SETTINGS
 from server.domain import accounts, registration
 from server.domain.actors import InvalidName, NameTaken
+from server.routes.ratelimit_middleware import request_client
 from server.web.access import federating, safe_next
 from server.web.forms import N_, Form, read_form
 from server.web.sessions import clear_session_cookie, session_token, set_session_cookie
@@ -15,9 +16,14 @@ from server.web.templating import redirect, render, render_error
 MAX_NAME = 100
 
 
+def login_context(request: web.Request, form: Form, message: str) -> dict[str, object]:
+    """What the login page shows; the "forgot password" link only when e-mail can be sent."""
+    return {"form": form, "message": message, "mail_enabled": request.app[SETTINGS].mail_enabled}
+
+
 async def login_page(request: web.Request) -> web.Response:
     form = Form(values={"next": safe_next(request.query.get("next", ""), "/home")})
-    return render(request, "login.html", {"form": form, "message": ""})
+    return render(request, "login.html", login_context(request, form, ""))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -27,20 +33,21 @@ async def login(request: web.Request) -> web.Response:
     if not password:
         form.fail("password", "This field is required.")
     if not form.is_valid:
-        return render(request, "login.html", {"form": form, "message": ""}, status=400)
+        return render(request, "login.html", login_context(request, form, ""), status=400)
     pool = request.app[POOL]
     try:
-        result = await accounts.login(pool, username, password, request.remote or "unknown")
+        client = request_client(request, request.app[SETTINGS].trusted_proxies) or "unknown"
+        result = await accounts.login(pool, username, password, client)
     except accounts.TooManyAttempts:
         message = N_("Too many failed attempts. Wait a quarter of an hour and try again.")
-        return render(request, "login.html", {"form": form, "message": message}, status=429)
+        return render(request, "login.html", login_context(request, form, message), status=429)
     if result.account is None:
         message = (
             N_("Your account is waiting for approval.")
             if result.pending
             else N_("That user name and password do not match.")
         )
-        return render(request, "login.html", {"form": form, "message": message}, status=401)
+        return render(request, "login.html", login_context(request, form, message), status=401)
     session = await accounts.open_session(pool, result.account.id)
     response = redirect(safe_next(form.value("next"), "/home"))
     set_session_cookie(request, response, session.token, session.expires_at)

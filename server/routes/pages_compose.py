@@ -1,6 +1,6 @@
 """The composer: text, title (an Article), content warning, language, who may see it
-(neighbourhood members included), the neighbourhood to post to, and one image with its
-alt text (multipart form; the image is re-encoded by server.domain.media, never echoed
+(neighbourhood members included), the neighbourhood to post to, and up to four images, each with its
+own alt text (multipart form; images are re-encoded by server.domain.media, never echoed
 back). Errors show next to their field, in the reader's language, keeping what was typed."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from server.domain import media
 from server.domain.compose import ARTICLE_MAX_CHARS, NOTE_MAX_CHARS, Draft, PostRefused, publish_draft
 from server.domain.membership import may_post
 from server.domain.post_fields import MAX_SUMMARY, MAX_TITLE, is_language_tag
+from server.domain.posts import MAX_ATTACHMENTS
 from server.routes.pages_posts import page_path, visible_post
 from server.storage import actors as actor_store
 from server.storage import neighbourhoods as neighbourhood_store
@@ -27,8 +28,21 @@ from server.web.sessions import Handler
 from server.web.templating import language_of, redirect, render
 
 COMPOSE_PATH = "/compose"
-FIELDS = ("content", "title", "summary", "language", "neighbourhood", "visibility", "in_reply_to", "alt_text")
-FORM_OVERHEAD = 256 * 1024  # the text fields of a composer form besides the image
+# (file field, alt text field) of each image slot; the first keeps the one-image names
+IMAGE_SLOTS = tuple(
+    ("image", "alt_text") if n == 1 else (f"image_{n}", f"alt_text_{n}") for n in range(1, MAX_ATTACHMENTS + 1)
+)
+FIELDS = (
+    "content",
+    "title",
+    "summary",
+    "language",
+    "neighbourhood",
+    "visibility",
+    "in_reply_to",
+    *(alt for _, alt in IMAGE_SLOTS),
+)
+FORM_OVERHEAD = 256 * 1024  # the text fields of a composer form besides the images
 VISIBILITY_CHOICES = (
     ("public", N_("Public: everyone")),
     ("unlisted", N_("Unlisted: everyone with the link, not on public pages")),
@@ -46,6 +60,7 @@ async def compose_context(request: web.Request, form: Form) -> dict[str, object]
         "neighbourhoods": await web_reads.list_neighbourhoods(request.app[POOL]),
         "visibilities": VISIBILITY_CHOICES,
         "max_image_kib": settings.media_max_bytes // 1024,
+        "image_slots": IMAGE_SLOTS,
     }
 
 
@@ -60,12 +75,22 @@ async def compose_page(request: web.Request) -> web.Response:
     return render(request, "compose.html", await compose_context(request, Form(values=values)))
 
 
-def uploaded_image(data: MultiDictProxy[Any]) -> web.FileField | None:
-    """The image of the form, when one was chosen (an empty file input sends no bytes)."""
-    field = data.get("image")
+def uploaded_image(data: MultiDictProxy[Any], name: str = "image") -> web.FileField | None:
+    """The image in file field `name`, when one was chosen (an empty file input sends no bytes)."""
+    field = data.get(name)
     if isinstance(field, web.FileField) and field.filename:
         return field
     return None
+
+
+def uploaded_images(data: MultiDictProxy[Any]) -> list[tuple[str, str, web.FileField]]:
+    """(file field, alt text field, file) of each image slot with an image chosen."""
+    found = []
+    for name, alt in IMAGE_SLOTS:
+        image = uploaded_image(data, name)
+        if image is not None:
+            found.append((name, alt, image))
+    return found
 
 
 async def check_neighbourhood(request: web.Request, form: Form, me: ActorRow) -> ActorRow | None:
@@ -86,8 +111,9 @@ async def check_neighbourhood(request: web.Request, form: Form, me: ActorRow) ->
     return group
 
 
-async def check_fields(request: web.Request, form: Form, me: ActorRow, has_image: bool) -> ActorRow | None:
-    if not has_image:
+async def check_fields(request: web.Request, form: Form, me: ActorRow, image_alts: tuple[str, ...]) -> ActorRow | None:
+    """Check every field; `image_alts` names the alt text fields of the slots with an image."""
+    if not image_alts:
         form.require("content", "Write something first.")
     if form.value("title").strip():
         form.limit("content", ARTICLE_MAX_CHARS, "An article has at most 50000 characters.")
@@ -95,7 +121,8 @@ async def check_fields(request: web.Request, form: Form, me: ActorRow, has_image
         form.limit("content", NOTE_MAX_CHARS, "A post has at most 5000 characters.")
     form.limit("title", MAX_TITLE, "Use at most 300 characters.")
     form.limit("summary", MAX_SUMMARY, "Use at most 500 characters.")
-    form.limit("alt_text", media.MAX_ALT_TEXT, "Use at most 1500 characters.")
+    for _, alt in IMAGE_SLOTS:
+        form.limit(alt, media.MAX_ALT_TEXT, "Use at most 1500 characters.")
     language = form.value("language").strip()
     if language and not is_language_tag(language):
         form.fail("language", "Use a language code such as nl or en.")
@@ -104,8 +131,9 @@ async def check_fields(request: web.Request, form: Form, me: ActorRow, has_image
     reply_to = form.value("in_reply_to").strip()
     if reply_to and await visible_post(request, reply_to, me) is None:
         form.fail("content", "The post you reply to is not there any more.")
-    if has_image and not form.value("alt_text").strip():
-        form.fail("alt_text", "Describe the image for people who cannot see it.")
+    for alt in image_alts:
+        if not form.value(alt).strip():
+            form.fail(alt, "Describe the image for people who cannot see it.")
     return await check_neighbourhood(request, form, me)
 
 
@@ -120,15 +148,33 @@ def media_error(data: bytes, max_bytes: int, refusal: str) -> str:
     return N_("This image could not be read.")
 
 
-async def store_image(request: web.Request, form: Form, me: ActorRow, image: web.FileField) -> int | None:
+def read_images(request: web.Request, form: Form, images: list[tuple[str, str, web.FileField]]) -> list[bytes]:
+    """The bytes of each chosen image; too big or not an image fails its own field at once
+    (before anything is stored)."""
+    max_bytes = request.app[SETTINGS].media_max_bytes
+    found = []
+    for name, _, image in images:
+        data = image.file.read(max_bytes + 1)
+        if len(data) > max_bytes or media.sniff_format(data) is None:
+            form.fail(name, media_error(data, max_bytes, ""))
+        found.append(data)
+    return found
+
+
+async def store_images(
+    request: web.Request, form: Form, me: ActorRow, images: list[tuple[str, str, web.FileField]], data: list[bytes]
+) -> list[int]:
+    """Store each image (re-encoded); a refused one fails its own field."""
     settings = request.app[SETTINGS]
-    data = image.file.read(settings.media_max_bytes + 1)
-    try:
-        row = await media.store_upload(request.app[POOL], settings, me, data, form.value("alt_text"))
-    except media.MediaRefused as refusal:
-        form.fail("image", media_error(data, settings.media_max_bytes, str(refusal)))
-        return None
-    return row.id
+    ids = []
+    for (name, alt, _), content in zip(images, data, strict=True):
+        try:
+            row = await media.store_upload(request.app[POOL], settings, me, content, form.value(alt))
+        except media.MediaRefused as refusal:
+            form.fail(name, media_error(content, settings.media_max_bytes, str(refusal)))
+            continue
+        ids.append(row.id)
+    return ids
 
 
 async def compose(request: web.Request) -> web.Response:
@@ -145,11 +191,13 @@ async def compose(request: web.Request) -> web.Response:
 async def publish_from_form(request: web.Request, me: ActorRow, data: MultiDictProxy[Any]) -> web.Response:
     form = form_from(data, FIELDS)
     form.values["visibility"] = form.value("visibility") or "public"
-    image = uploaded_image(data)
-    group = await check_fields(request, form, me, image is not None)
-    media_id = await store_image(request, form, me, image) if image is not None and form.is_valid else None
-    if image is not None and not form.is_valid:
-        form.fail("image", "Choose the image again: it is not kept when the form has an error.")
+    images = uploaded_images(data)
+    group = await check_fields(request, form, me, tuple(alt for _, alt, _ in images))
+    contents = read_images(request, form, images)
+    media_ids = await store_images(request, form, me, images, contents) if form.is_valid else []
+    if images and not form.is_valid:
+        for name, _, _ in images:
+            form.fail(name, "Choose the image again: it is not kept when the form has an error.")
     if not form.is_valid:
         return render(request, "compose.html", await compose_context(request, form), status=400)
     draft = Draft(
@@ -160,7 +208,7 @@ async def publish_from_form(request: web.Request, me: ActorRow, data: MultiDictP
         language=form.value("language").strip() or None,
         in_reply_to=form.value("in_reply_to").strip() or None,
         neighbourhood=group.ap_id if group else None,
-        media_ids=(media_id,) if media_id is not None else (),
+        media_ids=tuple(media_ids),
     )
     try:
         row = await publish_draft(federating(request), me, draft)
@@ -176,7 +224,7 @@ async def upload_size_middleware(request: web.Request, handler: Handler) -> web.
     body bigger still gets the composer back with the error next to the image field."""
     if request.method != "POST" or request.path != COMPOSE_PATH or request.content_type != "multipart/form-data":
         return await handler(request)
-    limit = request.app[SETTINGS].media_max_bytes + FORM_OVERHEAD
+    limit = request.app[SETTINGS].media_max_bytes * MAX_ATTACHMENTS + FORM_OVERHEAD
     try:
         return await handler(request.clone(client_max_size=limit))
     except web.HTTPRequestEntityTooLarge:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from babel.dates import format_date, format_time
@@ -29,11 +30,13 @@ from server.storage.pool import Pool
 from server.urls import Urls
 from server.web.access import federating, require_resident
 from server.web.forms import N_, read_form
+from server.web.post_lists import page_path
 from server.web.sessions import current_actor
 from server.web.templating import language_of, redirect, render, render_error, zone
 
 VIEWABLE = frozenset({"public", "unlisted"})
 UPCOMING_LIMIT = 10
+MAX_WAITING = 200
 RSVP_ANSWERS = ("going", "maybe", "declined", "cancel")
 STATUS_WORDS = {"cancelled": N_("Cancelled"), "postponed": N_("Postponed"), "scheduled": N_("Scheduled")}
 JOIN_MODE_WORDS = {
@@ -97,7 +100,9 @@ def takes_answers(event: EventRow, now: datetime) -> bool:
     return fields.join_mode in ("free", "restricted") and fields.status != "cancelled" and not over
 
 
-async def event_page(request: web.Request, obj: ObjectRow, *, error: str = "", status: int = 200) -> web.Response:
+async def event_page(
+    request: web.Request, obj: ObjectRow, *, error: str = "", attendee_error: str = "", status: int = 200
+) -> web.Response:
     """An event with its details and answers (callers enforce visibility)."""
     pool = request.app[POOL]
     event = await event_store.event_by_ap_id(pool, obj.ap_id)
@@ -110,8 +115,12 @@ async def event_page(request: web.Request, obj: ObjectRow, *, error: str = "", s
     counts = await event_store.attendee_counts(pool, event.object_id)
     mine = await event_store.attendee(pool, event.object_id, me.id) if me else None
     names = await event_domain.attendee_names(pool, event, acting.ap_id if acting else None)
+    waiting = await event_store.attendee_ids(pool, event.object_id, "pending", MAX_WAITING) if acting else []
     lang = language_of(request)
-    calendar_url = Urls(request.app[SETTINGS]).calendar("events/" + uid_of(request, obj.ap_id))
+    calendar_url = event_calendar_url(request, obj)
+    going = counts["going"]
+    if not event.is_local and fields.reported_participants is not None:
+        going = max(going, fields.reported_participants)  # the organiser's server counts everyone
     context: dict[str, Any] = {
         "obj": obj,
         "event": fields,
@@ -126,18 +135,33 @@ async def event_page(request: web.Request, obj: ObjectRow, *, error: str = "", s
         else "",
         "status_word": STATUS_WORDS.get(fields.status, STATUS_WORDS["scheduled"]),
         "join_word": JOIN_MODE_WORDS.get(fields.join_mode, ""),
-        "going": counts["going"],
+        "going": going,
         "attendee_names": names,
+        "waiting_names": waiting,
         "my_state": mine.state if mine else "",
         "can_answer": takes_answers(event, datetime.now(UTC)),
         "is_organiser": acting is not None,
         "calendar_url": calendar_url,
-        "webcal_url": Urls(request.app[SETTINGS]).webcal(calendar_url),
-        "path": path_of(request, obj.ap_id),
+        "webcal_url": Urls(request.app[SETTINGS]).webcal(calendar_url) if calendar_url else "",
+        "path": page_path(obj, request.app[SETTINGS].base_url),
+        "edit_path": path_of(request, obj.ap_id) + "/edit" if obj.is_local else "",
+        "is_remote": not obj.is_local,
         "rsvp_error": error,
-        "alternate": obj.ap_id,
+        "attendee_error": attendee_error,
+        "alternate": obj.ap_id if obj.is_local else None,
     }
     return render(request, "event.html", context, status=status, vary_accept=True)
+
+
+def event_calendar_url(request: web.Request, obj: ObjectRow) -> str:
+    """The .ics of a public event: ours at /calendar/events/<uid>.ics, a remote one at
+    /calendar/event.ics?uri=…; none for an event that is not public."""
+    settings = request.app[SETTINGS]
+    if obj.visibility != "public":
+        return ""
+    if obj.is_local:
+        return Urls(settings).calendar("events/" + uid_of(request, obj.ap_id))
+    return f"{settings.base_url}/calendar/event.ics?uri={quote(obj.ap_id, safe='')}"
 
 
 async def viewable_object(request: web.Request, kind: str) -> ObjectRow | None:

@@ -17,8 +17,10 @@ from server.storage import actors as actor_store
 from server.storage import instance_policy, moderation_views
 from server.storage.account_admin import AccountRow
 from server.storage.actors import ActorRow
+from server.storage.reported_posts import reported_posts
 from server.web.access import federating, require_admin
 from server.web.forms import N_, Form, read_form
+from server.web.sessions import current_actor
 from server.web.templating import redirect, render
 
 MAX_DOMAIN = 253
@@ -36,12 +38,17 @@ async def admin_actor(request: web.Request) -> tuple[AccountRow, ActorRow]:
 
 async def federation_context(request: web.Request, **extra: Any) -> dict[str, Any]:
     pool = request.app[POOL]
+    reports = await moderation_views.open_reports(pool, group_id=None)
+    reader = await current_actor(request)
     context: dict[str, Any] = {
         "allowlist_only": request.app[SETTINGS].federation_allowlist_only,
         "blocks": await moderation_views.domain_blocks(pool),
         "allowed": await moderation_views.allowed_domains(pool),
         "suspended": await moderation_views.suspended_actors(pool),
-        "reports": await moderation_views.open_reports(pool, group_id=None),
+        "reports": reports,
+        "reported": await reported_posts(
+            pool, [t for r in reports for t in r.target_ids], reader.id if reader else None
+        ),
         "log": await moderation_views.log_entries(pool, group_id=None, limit=50),
         "block": Form(values={"severity": "suspend"}),
         "allow": Form(),

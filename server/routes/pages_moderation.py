@@ -15,6 +15,7 @@ from server.storage import instance_policy, moderation_views
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage.actors import ActorRow, actor_by_id
 from server.storage.objects import ObjectRow
+from server.storage.reported_posts import reported_posts
 from server.web.access import federating, require_resident
 from server.web.forms import N_, Form, read_form
 from server.web.templating import redirect, render
@@ -24,14 +25,16 @@ MAX_REASON = 2000
 
 
 async def moderation_page(request: web.Request) -> web.Response:
-    _, group, hood = await moderated_group(request)
+    me, group, hood = await moderated_group(request)
     pool = request.app[POOL]
     notice = N_("Thank you: the report is resolved.") if "resolved" in request.query else ""
+    reports = await moderation_views.open_reports(pool, group_id=group.id)
     context = {
         "group": group,
         "hood": hood,
         "queue": await moderation_views.queued_posts(pool, group.id),
-        "reports": await moderation_views.open_reports(pool, group_id=group.id),
+        "reports": reports,
+        "reported": await reported_posts(pool, [t for r in reports for t in r.target_ids], me.id),
         "log": await moderation_views.log_entries(pool, group_id=group.id),
         "notice": notice,
     }

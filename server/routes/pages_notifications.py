@@ -26,6 +26,12 @@ TEXTS = {
     "join": N_("%(name)s joined"),
     "rsvp": N_("%(name)s answered an invitation"),
     "report": N_("%(name)s reported a post"),
+    "rsvp_going": N_("%(name)s is going to your event"),
+    "rsvp_maybe": N_("%(name)s might come to your event"),
+    "rsvp_declined": N_("%(name)s is not coming to your event"),
+    "rsvp_pending": N_("%(name)s asks to come to your event"),
+    "poll_votes": N_("New votes in your poll"),
+    "event_invite": N_("%(name)s invited you to an event"),
 }
 OTHER = N_("%(name)s did something")
 

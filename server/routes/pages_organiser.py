@@ -171,7 +171,11 @@ async def manage_page(request: web.Request) -> web.Response:
     return render(request, "organiser_manage.html", await manage_context(request, group, hood, notice=notice))
 
 
-NOTICES = {"saved": N_("The neighbourhood's profile is saved."), "invited": N_("The invitation is sent.")}
+NOTICES = {
+    "saved": N_("The neighbourhood's profile is saved."),
+    "invited": N_("The invitation is sent."),
+    "unbanned": N_("The ban is lifted. They may ask to join again."),
+}
 
 
 async def save_profile(request: web.Request) -> web.Response:

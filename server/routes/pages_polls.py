@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.appkeys import POOL
+from server.appkeys import POOL, SETTINGS
 from server.convert.polls import MAX_OPTION_NAME
 from server.domain import polls as poll_domain
 from server.routes.pages_event_form import VISIBILITY_CHOICES, parse_local_time
@@ -20,6 +20,7 @@ from server.storage import polls as poll_store
 from server.storage.objects import ObjectRow
 from server.web.access import federating, require_resident
 from server.web.forms import MAX_FIELD, N_, Form
+from server.web.post_lists import page_path
 from server.web.sessions import current_actor
 from server.web.templating import DEFAULT_TIMEZONE, language_of, redirect, render, render_error
 
@@ -64,8 +65,8 @@ async def poll_page(request: web.Request, obj: ObjectRow, *, error: str = "", st
         "can_vote": me is not None and not closed and not (mine and not poll.multiple),
         "timezone": DEFAULT_TIMEZONE,
         "vote_error": error,
-        "path": path_of(request, obj.ap_id),
-        "alternate": obj.ap_id,
+        "path": page_path(obj, request.app[SETTINGS].base_url),
+        "alternate": obj.ap_id if obj.is_local else None,
         "lang_code": language_of(request),
     }
     return render(request, "poll.html", context, status=status, vary_accept=True)

@@ -1,6 +1,7 @@
 """Editing one's own post from the web: the text comes back as typed (paragraphs and line
-breaks), mentions and hashtags are made into links again, and the change federates as
-Update (server.domain.posts.edit_note)."""
+breaks), mentions and hashtags are made into links and Mention/Hashtag tags again (newly
+mentioned people are addressed and notified), and the change federates as Update
+(server.domain.posts.edit_note)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aiohttp import web
 
 from server.domain.compose import ARTICLE_MAX_CHARS, NOTE_MAX_CHARS
 from server.domain.mentions import resolve_mentions
-from server.domain.post_text import MentionLink, find_mentions, text_to_html
+from server.domain.post_text import MentionLink, find_hashtags, find_mentions, text_to_html
 from server.domain.posts import NotAllowed, edit_note
 from server.routes.pages_posts import NOT_FOUND, back_to, visible_post
 from server.storage.actors import ActorRow
@@ -63,7 +64,14 @@ async def save_edit(request: web.Request) -> web.Response:
     links = {handle: MentionLink(actor.ap_id, actor.url or actor.ap_id) for handle, actor in actors.items()}
     content = text_to_html(text, local_host=fed.settings.host, mentions=links, tag_url=fed.urls.tag)
     try:
-        await edit_note(fed, me, post.ap_id, content)
+        await edit_note(
+            fed,
+            me,
+            post.ap_id,
+            content,
+            mentions=[actor.ap_id for actor in actors.values()],
+            hashtags=find_hashtags(text),
+        )
     except NotAllowed:
         return render_error(request, 404, NOT_FOUND)
     raise back_to(request, post, "edited")

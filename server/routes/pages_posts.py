@@ -18,12 +18,14 @@ from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
 from server.domain import posts
+from server.routes import pages_event_actions
 from server.storage import actors as actor_store
 from server.storage import objects as object_store
 from server.storage import threads
 from server.storage.actors import ActorRow
 from server.storage.objects import ObjectRow
 from server.storage.web_reads import PostView
+from server.web import post_lists
 from server.web.access import federating, require_resident
 from server.web.forms import N_, Form, read_form
 from server.web.sessions import current_actor
@@ -36,6 +38,8 @@ NOT_FOUND = N_("This post is not here, or you may not see it.")
 NOTICES = {
     "liked": N_("You liked this post."),
     "boosted": N_("You boosted this post."),
+    "unliked": N_("You no longer like this post."),
+    "unboosted": N_("You no longer boost this post."),
     "edited": N_("Your post was changed."),
 }
 
@@ -107,19 +111,9 @@ def split_thread(thread: list[ObjectRow], focus: ObjectRow) -> tuple[list[Object
     return ancestors, replies
 
 
-def attachments_of(post: ObjectRow) -> list[dict[str, str]]:
-    """Images of a post: http(s) URL and alt text (the `name`)."""
-    found = []
-    attachments = (post.document or {}).get("attachment") or []
-    for item in attachments if isinstance(attachments, list) else [attachments]:
-        if not isinstance(item, dict):
-            continue
-        url = item.get("url")
-        url = url.get("href") if isinstance(url, dict) else url
-        media_type = str(item.get("mediaType") or "")
-        if isinstance(url, str) and url.startswith(("https://", "http://")) and media_type.startswith("image/"):
-            found.append({"url": url, "alt": str(item.get("name") or "")})
-    return found
+def attachments_of(post: ObjectRow) -> list[dict[str, Any]]:
+    """Images of a post: http(s) URL, alt text (the `name`), width and height."""
+    return post_lists.attachments_of(post)
 
 
 async def show_post(
@@ -130,6 +124,8 @@ async def show_post(
     focus = next((row for row in thread if row.ap_id == ap_id), None)
     if focus is None:
         return render_error(request, 404, NOT_FOUND)
+    if focus.type in ("Event", "Question"):  # an event or poll has its own page, local or remote
+        return await pages_event_actions.object_page(request, focus)
     ancestors, replies = split_thread(thread, focus)
     views = await views_of(request, thread)
     reactions = await object_store.reactions_of(request.app[POOL], ap_id)
@@ -141,6 +137,7 @@ async def show_post(
         "post_path": lambda target: post_path(request, target),
         "likes": sum(1 for kind, _ in reactions if kind == "Like"),
         "boosts": sum(1 for kind, _ in reactions if kind == "Announce"),
+        "my_reactions": {kind for kind, who in reactions if me is not None and who == me.ap_id},
         "is_author": me is not None and focus.is_local and focus.actor_id == me.id,
         "is_remote": not focus.is_local,
         "timezone": None,

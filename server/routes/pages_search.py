@@ -12,6 +12,8 @@ from server.domain import handles
 from server.storage import actors as actor_store
 from server.storage import web_reads
 from server.storage.actors import ActorRow
+from server.storage.objects import ObjectRow
+from server.storage.readable import readable_object
 from server.web.forms import N_
 from server.web.sessions import current_actor
 from server.web.templating import render
@@ -36,6 +38,14 @@ async def remote_lookup(request: web.Request, query: str) -> ActorRow | None:
     return await request.app[REMOTE].actor(query)
 
 
+async def known_object(request: web.Request, query: str, reader_id: int | None) -> ObjectRow | None:
+    """A post, event or poll this server already has at the URL `query`, when the reader
+    may see it (its page is then one click away)."""
+    if not query.startswith(("https://", "http://")):
+        return None
+    return await readable_object(request.app[POOL], query, reader_id)
+
+
 async def search(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()[:MAX_QUERY]
     me = await current_actor(request)
@@ -50,6 +60,8 @@ async def search(request: web.Request) -> web.Response:
         context["posts"] = await web_reads.search_tag(pool, tag.group(1))
     elif is_address and me is None:
         context["message"] = N_("Log in to look up people and neighbourhoods on other servers.")
+    elif is_address and (known := await known_object(request, query, me.id if me else None)) is not None:
+        context["posts"] = await web_reads.with_authors(pool, [known])
     elif is_address:
         found = await remote_lookup(request, query)
         context["actors"] = [found] if found is not None and found.gone_at is None else []

@@ -113,10 +113,16 @@ def too_many(wait: float) -> web.Response:
     return json_error(429, "too many requests, slow down", headers={"Retry-After": retry_after_header(wait)})
 
 
+def request_client(request: web.Request, proxies: tuple[Network, ...]) -> str:
+    """The client of a request as every limit sees it: the TCP peer, or behind a trusted
+    proxy the forwarded address; an IPv6 client as its /64 (server.ratelimit.client_key)."""
+    forwarded = request.headers.get("X-Forwarded-For")
+    return client_key(client_address(request.remote or "", forwarded, proxies))
+
+
 def check(request: web.Request, limits: RateLimits, zone: str) -> float | None:
     """None when the request may pass, else the seconds until it may."""
-    forwarded = request.headers.get("X-Forwarded-For")
-    address = client_key(client_address(request.remote or "", forwarded, limits.trusted_proxies))
+    address = request_client(request, limits.trusted_proxies)
     if zone == "inbox":
         wait = limits.inbox_ip.take(address)
         if wait is None:

@@ -1,5 +1,9 @@
 """SQL for external calendars a neighbourhood imports (the iCal bridge) and the events
-imported from them, keyed by (UID, RECURRENCE-ID)."""
+imported from them, keyed by (UID, RECURRENCE-ID).
+
+A removed source keeps its row and items (`removed_at`, migration 0013): it is neither
+listed nor synced, and adding its URL again brings it back with what it had imported, so
+its events are never published twice."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.storage.actors import Db
+from server.storage.pool import affected
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,10 @@ _COLUMNS = """id, neighbourhood_id, url, source_name, status, last_error, event_
 async def add_source(db: Db, neighbourhood_id: int, url: str, source_name: str) -> CalendarSourceRow:
     row = await db.fetchrow(
         f"""INSERT INTO calendar_sources (neighbourhood_id, url, source_name) VALUES ($1, $2, $3)
-            ON CONFLICT (neighbourhood_id, url) DO UPDATE SET source_name = EXCLUDED.source_name
+            ON CONFLICT (neighbourhood_id, url) DO UPDATE SET source_name = EXCLUDED.source_name,
+                removed_at = NULL,
+                next_sync_at = CASE WHEN calendar_sources.removed_at IS NULL
+                                    THEN calendar_sources.next_sync_at ELSE now() END
             RETURNING {_COLUMNS}""",
         neighbourhood_id,
         url,
@@ -59,9 +67,43 @@ async def source_by_id(db: Db, source_id: int) -> CalendarSourceRow | None:
 
 async def sources_of(db: Db, neighbourhood_id: int) -> list[CalendarSourceRow]:
     rows = await db.fetch(
-        f"SELECT {_COLUMNS} FROM calendar_sources WHERE neighbourhood_id = $1 ORDER BY id", neighbourhood_id
+        f"""SELECT {_COLUMNS} FROM calendar_sources WHERE neighbourhood_id = $1 AND removed_at IS NULL
+            ORDER BY id""",
+        neighbourhood_id,
     )
     return [CalendarSourceRow(**dict(r)) for r in rows]
+
+
+async def listed_url(db: Db, neighbourhood_id: int, url: str) -> bool:
+    """Whether this neighbourhood already imports `url` (removed sources do not count)."""
+    found = await db.fetchval(
+        """SELECT 1 FROM calendar_sources WHERE neighbourhood_id = $1 AND url = $2 AND removed_at IS NULL""",
+        neighbourhood_id,
+        url,
+    )
+    return found is not None
+
+
+async def remove_source(db: Db, neighbourhood_id: int, source_id: int) -> bool:
+    """Stop listing and syncing a source; its items stay (see the module docstring)."""
+    status = await db.execute(
+        """UPDATE calendar_sources SET removed_at = now()
+           WHERE id = $1 AND neighbourhood_id = $2 AND removed_at IS NULL""",
+        source_id,
+        neighbourhood_id,
+    )
+    return affected(status) == 1
+
+
+async def sync_soon(db: Db, neighbourhood_id: int, source_id: int) -> bool:
+    """Make a source due now: the next background pass syncs it."""
+    status = await db.execute(
+        """UPDATE calendar_sources SET next_sync_at = now()
+           WHERE id = $1 AND neighbourhood_id = $2 AND removed_at IS NULL""",
+        source_id,
+        neighbourhood_id,
+    )
+    return affected(status) == 1
 
 
 async def claim_due_sources(db: Db, lease_seconds: int, limit: int) -> list[CalendarSourceRow]:
@@ -69,7 +111,8 @@ async def claim_due_sources(db: Db, lease_seconds: int, limit: int) -> list[Cale
     rows = await db.fetch(
         f"""UPDATE calendar_sources SET locked_until = now() + make_interval(secs => $1)
             WHERE id IN (SELECT id FROM calendar_sources
-                         WHERE next_sync_at <= now() AND (locked_until IS NULL OR locked_until < now())
+                         WHERE next_sync_at <= now() AND removed_at IS NULL
+                           AND (locked_until IS NULL OR locked_until < now())
                          ORDER BY next_sync_at LIMIT $2 FOR UPDATE SKIP LOCKED)
             RETURNING {_COLUMNS}""",
         lease_seconds,

@@ -10,7 +10,7 @@ from server.storage.pool import Record, affected
 
 EVENT_STATUSES = ("scheduled", "cancelled", "postponed")
 JOIN_MODES = ("free", "restricted", "invite", "external", "none")
-ATTENDEE_STATES = ("going", "maybe", "declined", "pending")
+ATTENDEE_STATES = ("going", "maybe", "declined", "pending", "invited")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class EventFields:
     capacity: int | None = None
     status: str = "scheduled"
     reported_participants: int | None = None
+    image_url: str | None = None  # the event's picture (`attachment`): our media or a remote URL
+    image_media_type: str | None = None
+    image_alt: str | None = None
 
     @property
     def has_place(self) -> bool:

@@ -193,6 +193,32 @@ async def public_neighbourhoods(
     return [PublicNeighbourhood(**dict(r)) for r in rows]
 
 
+async def public_neighbourhoods_in_box(
+    db: Db, *, area_name: str | None, after_username: str | None, limit: int, box: tuple[float, float, float, float]
+) -> list[tuple[PublicNeighbourhood, dict[str, Any]]]:
+    """Public neighbourhoods (by name, keyset on the username) whose boundary's bounding box
+    (kept by a trigger, migration 0013) overlaps `box` (min_lon, min_lat, max_lon, max_lat),
+    each with its boundary for the exact test; neighbourhoods without a boundary never."""
+    rows = await db.fetch(
+        f"""SELECT {_NEIGHBOURHOOD_COLUMNS}, n.boundary FROM actors a JOIN neighbourhoods n ON n.actor_id = a.id
+            WHERE {_PUBLIC_NEIGHBOURHOOD} AND n.boundary IS NOT NULL
+              AND n.bbox_min_lon <= $5 AND n.bbox_max_lon >= $3 AND n.bbox_min_lat <= $6 AND n.bbox_max_lat >= $4
+              AND ($1::text IS NULL OR lower(n.area_name) = lower($1))
+              AND ($2::text IS NULL OR a.username > $2)
+            ORDER BY a.username LIMIT $7""",
+        area_name,
+        after_username,
+        *box,
+        limit,
+    )
+    found = []
+    for row in rows:
+        values = dict(row)
+        boundary = values.pop("boundary")
+        found.append((PublicNeighbourhood(**values), boundary))
+    return found
+
+
 async def public_resident(db: Db, username: str) -> tuple[int, str, str, str] | None:
     """(id, ap_id, name, profile url) of a local, discoverable Person or Organization."""
     row = await db.fetchrow(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.storage.actors import Db
+from server.storage.visibility import visible_to
 
 _COLUMNS = "id, file_name, owner_id, object_id, media_type, width, height, size_bytes, alt_text, created_at"
 
@@ -55,17 +56,6 @@ async def media_by_file_name(db: Db, file_name: str) -> MediaRow | None:
     return MediaRow(**dict(row)) if row else None
 
 
-async def is_servable(db: Db, file_name: str) -> bool:
-    """Known, and not attached to a deleted post."""
-    return bool(
-        await db.fetchval(
-            """SELECT true FROM media m LEFT JOIN objects o ON o.id = m.object_id
-               WHERE m.file_name = $1 AND (m.object_id IS NULL OR o.deleted_at IS NULL)""",
-            file_name,
-        )
-    )
-
-
 async def unattached_media_of(db: Db, owner_id: int, media_ids: Sequence[int]) -> list[MediaRow]:
     """The owner's media among `media_ids` not yet attached to a post, in the order given."""
     rows = await db.fetch(
@@ -83,3 +73,35 @@ async def attach_media(db: Db, object_id: int, media_ids: Sequence[int]) -> None
         object_id,
         list(media_ids),
     )
+
+
+async def delete_media_of_object(db: Db, object_ap_id: str) -> list[str]:
+    """Forget the media attached to an object; returns their file names (to remove from disk)."""
+    rows = await db.fetch(
+        """DELETE FROM media WHERE object_id = (SELECT id FROM objects WHERE ap_id = $1)
+           RETURNING file_name""",
+        object_ap_id,
+    )
+    return [str(r["file_name"]) for r in rows]
+
+
+async def media_access(db: Db, file_name: str, viewer_id: int | None) -> str | None:
+    """Who may fetch a medium: "public" (attached to a public or unlisted post),
+    "unattached" (uploaded, not yet in a post), "viewer" (a non-public post the viewer may
+    read), or None (unknown, deleted, or not for this viewer)."""
+    row = await db.fetchrow(
+        f"""SELECT o.id IS NULL AS unattached, o.visibility IN ('public', 'unlisted') AS open,
+                   o.deleted_at IS NOT NULL AS deleted, coalesce({visible_to("o", "$2")}, false) AS readable
+            FROM media m LEFT JOIN objects o ON o.id = m.object_id WHERE m.file_name = $1""",
+        file_name,
+        viewer_id,
+    )
+    if row is None:
+        return None
+    if row["unattached"]:
+        return "unattached"
+    if row["deleted"]:
+        return None
+    if row["open"]:
+        return "public"
+    return "viewer" if row["readable"] else None

@@ -31,8 +31,9 @@ async def is_blocked_by(db: Db, blocker_id: int, blocked_id: int) -> bool:
     )
 
 
-async def insert_report(db: Db, ap_id: str, reporter_id: int, targets: list[str], content: str) -> None:
-    await db.execute(
+async def insert_report(db: Db, ap_id: str, reporter_id: int, targets: list[str], content: str) -> bool:
+    """False when the report is known already."""
+    status = await db.execute(
         """INSERT INTO reports (ap_id, reporter_id, target_ids, content) VALUES ($1, $2, $3, $4)
            ON CONFLICT (ap_id) DO NOTHING""",
         ap_id,
@@ -40,6 +41,7 @@ async def insert_report(db: Db, ap_id: str, reporter_id: int, targets: list[str]
         targets,
         content,
     )
+    return affected(status) == 1
 
 
 async def reports(db: Db) -> list[tuple[str, list[str], str]]:

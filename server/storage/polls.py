@@ -174,3 +174,36 @@ async def voter_inboxes(db: Db, poll_id: int) -> list[str]:
         poll_id,
     )
     return [r["inbox"] for r in rows]
+
+
+async def mark_results_due(db: Db, poll_id: int, now: datetime, interval_seconds: float) -> None:
+    """New counts wait to be sent: at once when no results went out in the last
+    `interval_seconds`, else when that interval has passed. A poll already due keeps its time."""
+    await db.execute(
+        """UPDATE polls SET results_due_at = coalesce(results_due_at,
+               greatest($2, results_sent_at + make_interval(secs => $3)))
+           WHERE object_id = $1""",
+        poll_id,
+        now,
+        interval_seconds,
+    )
+
+
+async def mark_results_sent(db: Db, poll_id: int, at: datetime) -> None:
+    await db.execute("UPDATE polls SET results_sent_at = $2, results_due_at = NULL WHERE object_id = $1", poll_id, at)
+
+
+async def polls_with_due_results(db: Db, now: datetime, limit: int) -> list[str]:
+    """Ids of local, undeleted polls whose new counts are due to be sent."""
+    rows = await db.fetch(
+        f"""{_SELECT} WHERE p.results_due_at <= $1 AND o.is_local AND o.deleted_at IS NULL
+            ORDER BY p.results_due_at LIMIT $2""",
+        now,
+        limit,
+    )
+    return [r["ap_id"] for r in rows]
+
+
+async def results_due_at(db: Db, poll_id: int) -> datetime | None:
+    value: datetime | None = await db.fetchval("SELECT results_due_at FROM polls WHERE object_id = $1", poll_id)
+    return value

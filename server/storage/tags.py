@@ -19,6 +19,13 @@ async def add_tags(db: Db, object_id: int, names: Iterable[str]) -> None:
     )
 
 
+async def replace_tags(db: Db, object_id: int, names: Iterable[str]) -> None:
+    """The post's tags become exactly `names` (an edit or a received Update)."""
+    wanted = list(dict.fromkeys(names))
+    await db.execute("DELETE FROM post_tags WHERE object_id = $1 AND NOT (name = ANY($2::text[]))", object_id, wanted)
+    await add_tags(db, object_id, wanted)
+
+
 async def tags_of(db: Db, object_id: int) -> list[str]:
     rows = await db.fetch("SELECT name FROM post_tags WHERE object_id = $1 ORDER BY name", object_id)
     return [r["name"] for r in rows]

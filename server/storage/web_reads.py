@@ -76,7 +76,8 @@ _POST_SELECT = f"""SELECT {object_columns("o")}, au.name AS a_name, au.username 
 
 async def neighbourhood_posts(db: Db, group: ActorRow, limit: int = 20) -> list[PostView]:
     """Public posts by the neighbourhood, addressed to it (`audience`) or announced by it,
-    newest first: three index walks (actor, audience, group_posts), one statement."""
+    newest first: three index walks (actor, audience, group_posts), one statement. Events
+    are left out: the page lists the upcoming ones on their own."""
     rows = await db.fetch(
         _POST_SELECT
         + """ WHERE o.id IN (
@@ -86,7 +87,7 @@ async def neighbourhood_posts(db: Db, group: ActorRow, limit: int = 20) -> list[
                 UNION
                 (SELECT object_id FROM group_posts WHERE group_id = $1 AND state = 'announced'
                  ORDER BY object_id DESC LIMIT $3 * 4))
-              AND o.deleted_at IS NULL AND o.visibility = 'public' AND o.type <> 'Tombstone'
+              AND o.deleted_at IS NULL AND o.visibility = 'public' AND o.type NOT IN ('Tombstone', 'Event')
               ORDER BY o.id DESC LIMIT $3""",
         group.id,
         group.ap_id,

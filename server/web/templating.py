@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from server.appkeys import SETTINGS
 from server.convert.to_as import sanitise_html
+from server.web import post_lists
 from server.web.csrf import csrf_token
 from server.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, load_translations
 from server.web.sessions import ACTOR, current_session
@@ -78,6 +79,7 @@ def setup_templates(app: web.Application) -> None:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["when"] = format_when
     env.filters["post_html"] = post_html
+    post_lists.install(env, app[SETTINGS].base_url)
     app[TRANSLATIONS] = load_translations()
 
 

@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from aiohttp import web
 
 from server.domain.actors import create_local_actor
 from server.domain.ical_bridge import add_calendar_source, bridge_client, sync_source
 from server.storage import calendar_sources as source_store
 from server.storage import events as event_store
+from server.storage.calendar_sources import ImportedItem
 from tests.harness import PEER_ADDRESSES, Canary, federating, free_port, running_instance
 
 CAL_HOST = PEER_ADDRESSES[1]
@@ -178,3 +181,55 @@ async def test_bridge_imports_updates_and_stops_cleanly(
         assert canary.connections == 0
         ok = await source_store.source_by_id(inst.pool, source.id)
         assert ok is not None and ok.status == "ok" and ok.event_count == 4
+
+
+class CrashBetweenSteps(RuntimeError):
+    """Stands for a process dying after the event is stored, before its source item is."""
+
+
+async def test_a_crash_between_event_and_item_never_duplicates(
+    database_server: str, template_database: str, tmp_path: Path, canary: Canary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with (
+        running_instance(database_server, template_database, PEER_ADDRESSES[0], tmp_path) as inst,
+        calendar_server(canary) as (_, base),
+    ):
+        fed = federating(inst)
+        group = await create_local_actor(inst.pool, inst.settings, kind="Group", username="crashpijp")
+        source = await add_calendar_source(fed, group, base + "/cal.ics", "Buurthuis")
+        real_save = source_store.save_item
+        calls = 0
+
+        async def save_then_crash(db: Any, source_id: int, item: ImportedItem) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 2:  # the second new event: stored, then the process "dies"
+                raise CrashBetweenSteps
+            await real_save(db, source_id, item)
+
+        monkeypatch.setattr(source_store, "save_item", save_then_crash)
+        async with bridge_client(inst.settings) as http:
+            with pytest.raises(CrashBetweenSteps):
+                await sync_source(fed, http, source)
+            # the event whose item was not recorded was not published either
+            assert len(await _event_names(inst.pool, group.id)) == 1
+            assert len(await source_store.imported_items(inst.pool, source.id)) == 1
+            monkeypatch.setattr(source_store, "save_item", real_save)
+            result = await sync_source(fed, http, source)
+            assert (result.status, result.created) == ("ok", 3)
+            assert (await sync_source(fed, http, source)).created == 0  # run twice: nothing new
+        names = await _event_names(inst.pool, group.id)
+        assert sorted(n for n, _ in names) == ["Koffie-ochtend", "Yoga", "Yoga", "Yoga"]
+        items = await source_store.imported_items(inst.pool, source.id)
+        assert len(items) == 4
+        creates = await inst.pool.fetchval(
+            """SELECT count(*) FROM objects o JOIN events e ON e.object_id = o.id WHERE o.actor_id = $1""",
+            group.id,
+        )
+        assert creates == 4
+        # every recorded item points at an event that exists, and no event lacks its item
+        ap_ids = {item.object_ap_id for item in items.values()}
+        stored = await inst.pool.fetch(
+            "SELECT o.ap_id FROM objects o JOIN events e ON e.object_id = o.id WHERE o.actor_id = $1", group.id
+        )
+        assert {r["ap_id"] for r in stored} == ap_ids

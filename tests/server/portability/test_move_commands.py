@@ -8,7 +8,9 @@ import asyncio
 import subprocess
 from pathlib import Path
 
+import asyncpg
 import pytest
+from argon2 import PasswordHasher
 
 from server.domain.actors import create_local_actor
 from server.portability.export import export_resident
@@ -95,8 +97,26 @@ async def test_import_follows_and_blocks_as_processes(
     assert refused(await cli(old_host, "import-blocks", "lotte", str(tmp_path / "missing.csv")), "cannot read")
 
 
+async def _account(dsn: str, username: str) -> tuple[str, str] | None:
+    """(state, password hash) of a resident account in another host's database."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT a.state, a.password_hash FROM accounts a JOIN actors x ON x.id = a.actor_id "
+            "WHERE x.is_local AND x.username = $1",
+            username,
+        )
+    finally:
+        await conn.close()
+    return (row["state"], row["password_hash"]) if row else None
+
+
 async def test_import_resident_as_a_process(instance: Instance, old_host: dict[str, str], tmp_path: Path) -> None:
+    """import-resident creates the account when there is none yet: with a one-time reset
+    link printed for the operator, or with the password from stdin; in the import's one
+    transaction (a refused import leaves no account behind)."""
     anna = await create_local_actor(instance.pool, instance.settings, kind="Person", username="anna", name="Anna")
+    await create_local_actor(instance.pool, instance.settings, kind="Person", username="bob", name="Bob")
     buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oosterpark")
     await instance.pool.execute(
         "INSERT INTO follows (ap_id, follower_id, followed_id, state) VALUES ($1, $2, $3, 'accepted')",
@@ -106,15 +126,35 @@ async def test_import_resident_as_a_process(instance: Instance, old_host: dict[s
     )
     archive = tmp_path / "anna.tar.gz"
     archive.write_bytes(await export_resident(instance.pool, instance.settings, "anna"))
+    bob_archive = tmp_path / "bob.tar.gz"
+    bob_archive.write_bytes(await export_resident(instance.pool, instance.settings, "bob"))
+    dsn = old_host["DATABASE_URL"]
 
-    missing = await cli(old_host, "import-resident", str(archive), "anna")
-    assert refused(missing, "no resident called 'anna' here: create the account first")
-    assert (await cli(old_host, "create-user", "anna", "--password-stdin", stdin="lang-genoeg-1\n")).returncode == 0
+    assert refused(await cli(old_host, "import-resident", str(archive), "Niet Goed!"), "not a valid name")
     imported = await cli(old_host, "import-resident", str(archive), "anna")
     assert imported.returncode == 0, imported.stderr
+    assert "created resident http://old.example/actors/anna" in imported.stdout
+    assert "one-time link (valid 24 hours): http://old.example/password-reset?token=" in imported.stdout
     assert f"imported {anna.ap_id} into http://old.example/actors/anna" in imported.stdout
     assert "followed 1, blocked 0, failed 0" in imported.stdout
+    created = await _account(dsn, "anna")
+    assert created is not None and created[0] == "active"
     assert refused(await cli(old_host, "import-resident", str(archive), "anna"), "imported here before")
+    again = await cli(old_host, "import-resident", str(archive), "anna2", "--password-stdin", stdin="lang-genoeg-1\n")
+    assert refused(again, "imported here before")
+    assert await _account(dsn, "anna2") is None  # the refused import made no account
+
+    short = await cli(old_host, "import-resident", str(bob_archive), "bob", "--password-stdin", stdin="kort\n")
+    assert refused(short, "at least 10 characters")
+    with_password = await cli(
+        old_host, "import-resident", str(bob_archive), "bob", "--password-stdin", stdin="lang-genoeg-1\n"
+    )
+    assert with_password.returncode == 0, with_password.stderr
+    assert "created resident http://old.example/actors/bob" in with_password.stdout
+    assert "password-reset" not in with_password.stdout
+    bob_account = await _account(dsn, "bob")
+    assert bob_account is not None and PasswordHasher().verify(bob_account[1], "lang-genoeg-1")
+
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(archive.read_bytes()[:100])
     assert refused(await cli(old_host, "import-resident", str(truncated), "anna"), "truncated")

@@ -36,7 +36,7 @@ async def run_flood(spec: dict[str, Any]) -> dict[str, int]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.e2e.flood_client",
+        "tests.resilience.flood_client",
         cwd=REPO,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,

@@ -25,8 +25,8 @@ from server.domain import posts
 from server.domain.actors import create_local_actor
 from server.storage import inbox as inbox_store
 from server.storage import objects as object_store
-from tests.e2e.hostile_peers import BEHAVIOURS, MIB, HostilePeer, dead_base, hostile_peer
 from tests.harness import PEER_ADDRESSES, Instance, federating, running_instance, wait_for
+from tests.resilience.hostile_peers import BEHAVIOURS, MIB, HostilePeer, dead_base, hostile_peer
 from tests.scripted_peer import AS, scripted_peer
 from tests.server.routes.test_inbox import note_create
 from tests.server.test_handlers import send

@@ -4,6 +4,7 @@ restart (at least once), and activities answered 202 are processed after a resta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -74,7 +75,9 @@ async def start_server(dsn: str, port: int, tmp: Path, **env: str) -> asyncio.su
         stderr=asyncio.subprocess.DEVNULL,
     )
     async with aiohttp.ClientSession() as session:
-        for _ in range(150):
+        for _ in range(600):  # up to a minute: a busy CI machine starts processes slowly
+            if proc.returncode is not None:
+                break
             try:
                 async with session.get(f"http://127.0.0.2:{port}/readyz") as resp:
                     if resp.status == 200:
@@ -82,13 +85,14 @@ async def start_server(dsn: str, port: int, tmp: Path, **env: str) -> asyncio.su
             except aiohttp.ClientConnectionError:
                 pass
             await asyncio.sleep(0.1)
-    proc.kill()
-    raise AssertionError("server did not become ready")
+    await stop(proc, signal.SIGKILL)
+    raise AssertionError(f"server did not become ready (exit status {proc.returncode})")
 
 
 async def stop(proc: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> None:
     if proc.returncode is None:
-        proc.send_signal(sig)
+        with contextlib.suppress(ProcessLookupError):  # it may have exited a moment ago
+            proc.send_signal(sig)
         await asyncio.wait_for(proc.wait(), 20)
 
 

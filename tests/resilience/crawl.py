@@ -1,5 +1,6 @@
 """A bounded crawler of one instance's public surfaces, as an unsigned stranger would see
-them: every page in both forms (AS2 and HTML), following every link on our own origin."""
+them: every page in both forms (AS2 and HTML), the feeds (Atom, RSS), the calendars (ICS)
+and the public API, following every link on our own origin (uploaded media included)."""
 
 from __future__ import annotations
 
@@ -30,18 +31,29 @@ class Page:
     accept: str
     status: int
     content_type: str
-    body: str
+    data: bytes
+
+    @property
+    def body(self) -> str:
+        return self.data.decode("utf-8", "replace")
 
 
-def start_urls(inst: Instance, usernames: Iterable[str]) -> list[str]:
+def start_urls(inst: Instance, usernames: Iterable[str], neighbourhoods: Iterable[str] = ()) -> list[str]:
     domain = inst.settings.domain
     urls = [
+        "/",
         "/actor",
         "/.well-known/nodeinfo",
         "/nodeinfo/2.0",
         "/nodeinfo/2.1",
         "/.well-known/host-meta",
         "/.well-known/host-meta.json",
+        "/feeds/instance.atom",
+        "/feeds/instance.rss",
+        "/calendar/instance.ics",
+        "/api/v1/neighbourhoods",
+        "/api/v1/posts",
+        "/api/v1/events",
     ]
     for name in usernames:
         urls += [
@@ -52,6 +64,17 @@ def start_urls(inst: Instance, usernames: Iterable[str]) -> list[str]:
             f"/actors/{name}/followers",
             f"/actors/{name}/following",
             f"/actors/{name}/featured",
+            f"/feeds/residents/{name}.atom",
+            f"/feeds/residents/{name}.rss",
+        ]
+    for name in neighbourhoods:
+        urls += [
+            f"/feeds/neighbourhoods/{name}.atom",
+            f"/feeds/neighbourhoods/{name}.rss",
+            f"/calendar/neighbourhoods/{name}.ics",
+            f"/api/v1/neighbourhoods/{name}",
+            f"/api/v1/posts?neighbourhood={name}",
+            f"/api/v1/events?neighbourhood={name}",
         ]
     return [inst.url(u) for u in urls]
 
@@ -75,8 +98,13 @@ def links(page: Page, base: str) -> set[str]:
             candidates = list(_strings(orjson.loads(page.body)))
         except orjson.JSONDecodeError:
             candidates = []
+    elif "html" in page.content_type:
+        candidates = re.findall(r'(?:href|src|content)="([^"]+)"', page.body)
+    elif page.content_type.startswith(("text/", "application/")):  # feeds, calendars: any URL of ours
+        unfolded = page.body.replace("\r\n ", "").replace("\n ", "")  # ICS folds long lines
+        candidates = re.findall(re.escape(base) + r"/[^\s\"'<>\\]*", unfolded)
     else:
-        candidates = re.findall(r'(?:href|src)="([^"]+)"', page.body)
+        candidates = []  # images and other bytes
     for text in candidates:
         text = text.replace("&amp;", "&")
         if text.startswith(base + "/") and "{" not in text:  # skip URL templates ({uri})
@@ -85,10 +113,14 @@ def links(page: Page, base: str) -> set[str]:
 
 
 async def crawl(
-    inst: Instance, extra: Iterable[str] = (), usernames: Iterable[str] = (), limit: int = 400
+    inst: Instance,
+    extra: Iterable[str] = (),
+    usernames: Iterable[str] = (),
+    limit: int = 400,
+    neighbourhoods: Iterable[str] = (),
 ) -> list[Page]:
     """Every page reachable from the start URLs (and `extra`), in both forms, unsigned."""
-    queue = deque([*start_urls(inst, usernames), *extra])
+    queue = deque([*start_urls(inst, usernames, neighbourhoods), *extra])
     seen: set[str] = set()
     pages: list[Page] = []
     while queue and len(seen) < limit:
@@ -98,7 +130,7 @@ async def crawl(
         seen.add(url)
         for accept in (AS2, HTML):
             async with inst.session.get(url, headers={"Accept": accept}, allow_redirects=False) as resp:
-                page = Page(url, accept, resp.status, resp.headers.get("Content-Type", ""), await resp.text())
+                page = Page(url, accept, resp.status, resp.headers.get("Content-Type", ""), await resp.read())
             assert page.status < 500, (url, page.status)
             pages.append(page)
             queue.extend(links(page, inst.base_url) - seen)
@@ -158,3 +190,26 @@ def html_fields(document: Any) -> Iterator[str]:
                     stack.append(value)
         elif isinstance(node, list):
             stack.extend(node)
+
+
+class _MetaTags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        name = values.get("property") or values.get("name") or values.get("itemprop")
+        if tag == "meta" and name:
+            self.found.append((name, values.get("content") or ""))
+
+    handle_startendtag = handle_starttag
+
+
+def meta_tags(html_text: str) -> list[tuple[str, str]]:
+    """(property or name, content) of every <meta> of a page: OpenGraph (`og:*`), Twitter
+    cards, description — what link previews on other sites show."""
+    parser = _MetaTags()
+    parser.feed(html_text)
+    parser.close()
+    return parser.found

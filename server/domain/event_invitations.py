@@ -1,0 +1,69 @@
+"""Invitations to events whose join mode is `invite`.
+
+The organiser (a resident, or a moderator of the neighbourhood that organises the event)
+invites an actor: the invitee is recorded as an attendee in state `invited`; a remote one
+is sent `Invite{actor: organiser, object: event, target: invitee}` (the shape Mobilizon
+uses for its group invitations), a local one is told by a notification. The invitee
+answers with `Accept{Invite}` (going; capacity still holds) or `Reject{Invite}`
+(declined), or simply with a Join or any RSVP; a Join from someone not invited is refused
+with "this event is by invitation only" (server.domain.rsvp.decide_rsvp).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.convert.events import event_context
+from server.domain.federation_context import Federating
+from server.domain.notifications import notify
+from server.domain.publish import new_activity_id, publish
+from server.storage import actors as actor_store
+from server.storage import content_notifications as organiser_store
+from server.storage import events as event_store
+from server.storage import objects as object_store
+from server.storage.actors import ActorRow
+
+INVITE_KIND = "event_invite"
+
+
+class CannotInvite(PermissionError):
+    """Not the organiser, not an invite-only event, or the event is gone; says why."""
+
+
+def invite_document(activity_id: str, organiser: ActorRow, event_ap_id: str, invitee: ActorRow) -> dict[str, Any]:
+    return {
+        "@context": event_context(),
+        "id": activity_id,
+        "type": "Invite",
+        "actor": organiser.ap_id,
+        "object": event_ap_id,
+        "target": invitee.ap_id,
+        "to": [invitee.ap_id],
+    }
+
+
+async def invite_to_event(fed: Federating, inviter: ActorRow, event_ap_id: str, invitee: ActorRow) -> str:
+    """Invite `invitee` to a local invite-only event; returns their attendee state (an
+    actor who answered already keeps their answer)."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        event = await event_store.lock_event(conn, event_ap_id)
+        if event is None or not event.is_local or event.deleted_at is not None or event.actor_id is None:
+            raise CannotInvite("this event is unknown or was deleted")
+        if event.fields.join_mode != "invite":
+            raise CannotInvite("only events by invitation take invitations")
+        if inviter.id != event.actor_id and inviter.id not in await organiser_store.organiser_ids(conn, event.actor_id):
+            raise CannotInvite("only the organiser may invite")
+        current = await event_store.attendee(conn, event.object_id, invitee.id)
+        if current is not None and current.state != "invited":
+            return current.state
+        organiser = await actor_store.actor_by_id(conn, event.actor_id)
+        assert organiser is not None
+        invite_id = new_activity_id(fed.settings)
+        await event_store.upsert_attendee(conn, event.object_id, invitee.id, "invited", invite_id)
+        if invitee.is_local:
+            await object_store.add_recipients(conn, event.object_id, [invitee.id])
+            await notify(conn, invitee.id, INVITE_KIND, organiser.id, event_ap_id)
+        else:
+            document = invite_document(invite_id, organiser, event_ap_id, invitee)
+            await publish(conn, fed.settings, fed.keyring, organiser, document, inboxes=[invitee.inbox_url])
+    return "invited"

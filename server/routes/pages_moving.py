@@ -1,0 +1,283 @@
+"""A resident's moving page (/settings/moving): account aliases for moving here from another
+server (a handle resolved with WebFinger, or an actor URL; the account is fetched and
+checked), moving this account to another server (server.portability.move), and uploads of
+a Mastodon follow or block export (server.portability.follow_import, block_import).
+
+Every change to the aliases reaches the resident's followers as an `Update` of the actor.
+Refusals are shown next to the field, in the reader's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from server.appkeys import HTTP
+from server.domain import accounts
+from server.domain.federation_context import Federating
+from server.portability import block_import, follow_import
+from server.portability.mastodon_csv import MAX_BYTES, CsvRefused, parse_follows_csv
+from server.portability.move import MAX_ALIASES, MoveRefused, add_also_known_as, move_actor, remove_also_known_as
+from server.storage.actors import ActorRow
+from server.web.access import federating, require_account, require_resident
+from server.web.csrf import csrf_middleware
+from server.web.forms import N_, Form, form_from, read_form
+from server.web.sessions import Handler
+from server.web.templating import redirect, render
+
+PATH = "/settings/moving"
+UPLOAD_PATHS = frozenset({PATH + "/follows", PATH + "/blocks"})
+FORM_OVERHEAD = 64 * 1024
+WEB_MAX_ACCOUNTS = 1000  # longer lists: `buurtplein import-follows` / `import-blocks`
+MAX_ADDRESS = 2048
+
+TOO_LARGE = N_("This file is too large: at most 2 MB.")
+NOT_FOUND = N_("No account was found at this address. Check it and try again.")
+NOT_FETCHED = N_("That account could not be reached. Check the address and try again.")
+
+# The importers' reasons (English, for the command line) → what the page shows.
+REASONS = {
+    "no such account": N_("no such account"),
+    "no such account here": N_("no such account"),
+    "the account could not be fetched": N_("the account could not be reached"),
+    "that is this account itself": N_("that is this account itself"),
+}
+
+
+@dataclass
+class ImportReport:
+    """What an upload did: counts and the addresses that failed (with a msgid)."""
+
+    kind: str  # "follows" or "blocks"
+    done: int = 0
+    already: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def reason_msgid(reason: str) -> str:
+    if reason.startswith("not an account address"):
+        return N_("not an account address")
+    return REASONS.get(reason, N_("the address could not be looked up"))
+
+
+async def page_context(request: web.Request, me: ActorRow, **extra: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "aliases": me.also_known_as,
+        "max_aliases": MAX_ALIASES,
+        "moved_to": me.moved_to,
+        "handle": f"{me.username}@{me.domain}",
+        "actor_url": me.ap_id,
+        "alias_form": Form(),
+        "move_form": Form(),
+        "follows_form": Form(),
+        "blocks_form": Form(),
+        "report": None,
+    }
+    context.update(extra)
+    return context
+
+
+async def show(request: web.Request, me: ActorRow, status: int = 200, **extra: Any) -> web.Response:
+    return render(request, "settings_moving.html", await page_context(request, me, **extra), status=status)
+
+
+async def moving_page(request: web.Request) -> web.Response:
+    me = await require_resident(request)
+    notice = N_("Saved.") if request.query.get("saved") else ""
+    return await show(request, me, notice=notice)
+
+
+async def resolve_account(request: web.Request, fed: Federating, typed: str) -> str | tuple[str, str]:
+    """The actor URL that `typed` (name@host, @name@host, or an http(s) URL) names, or
+    ("", msgid) when it cannot be found."""
+    text = typed.strip()
+    if text.startswith(("https://", "http://")):
+        return text
+    address = text.removeprefix("@")
+    if "@" not in address:
+        return ("", N_("Give an address like name@server.example, or the address of the account's profile."))
+    found = await follow_import.actor_url_of(fed, request.app[HTTP], address)
+    if isinstance(found, tuple):
+        return ("", NOT_FOUND)
+    return found
+
+
+async def add_alias(request: web.Request) -> web.Response:
+    me = await require_resident(request)
+    form = await read_form(request, ("alias",))
+    typed = form.require("alias", N_("Give the address of your old account."))
+    form.limit("alias", MAX_ADDRESS)
+    if not form.is_valid:
+        return await show(request, me, status=400, alias_form=form)
+    error = await alias_error(request, me, typed)
+    if error:
+        form.fail("alias", error)
+        return await show(request, me, status=400, alias_form=form)
+    raise redirect(PATH + "?saved=1")
+
+
+async def alias_error(request: web.Request, me: ActorRow, typed: str) -> str:
+    """Add the account `typed` names as an alias of `me`; the msgid of what went wrong, or ''."""
+    fed = federating(request)
+    url = await resolve_account(request, fed, typed)
+    if isinstance(url, tuple):
+        return url[1]
+    if url == me.ap_id:
+        return N_("That is this account itself.")
+    if url not in me.also_known_as and len(me.also_known_as) >= MAX_ALIASES:
+        return N_("This account has the most aliases it can have (10). Remove one first.")
+    try:
+        await add_also_known_as(fed, me, url)
+    except MoveRefused:
+        return NOT_FETCHED
+    return ""
+
+
+async def remove_alias(request: web.Request) -> web.Response:
+    me = await require_resident(request)
+    form = await read_form(request, ("alias",))
+    await remove_also_known_as(federating(request), me, form.value("alias"))
+    raise redirect(PATH + "?saved=1")
+
+
+async def move_away(request: web.Request) -> web.Response:
+    me = await require_resident(request)
+    account = await require_account(request)
+    form = await read_form(request, ("target", "password"))
+    typed = form.require("target", N_("Give the address of your new account."))
+    form.limit("target", MAX_ADDRESS)
+    if me.moved_to:
+        form.fail("target", N_("This account has moved already."))
+    if not await accounts.verify_password(account.password_hash, form.value("password")):
+        form.fail("password", N_("This is not your current password."))
+    if form.is_valid:
+        await try_move(request, me, form, typed)
+    if not form.is_valid:
+        form.values["password"] = ""
+        return await show(request, me, status=400, move_form=form)
+    raise redirect(PATH + "?saved=1")
+
+
+async def try_move(request: web.Request, me: ActorRow, form: Form, typed: str) -> None:
+    """Check the new account as move_actor will (to say precisely what is wrong), then move."""
+    fed = federating(request)
+    url = await resolve_account(request, fed, typed)
+    if isinstance(url, tuple):
+        form.fail("target", url[1])
+        return
+    if url == me.ap_id:
+        form.fail("target", N_("That is this account itself."))
+        return
+    target = await fed.remote.actor(url, refresh=True)
+    if target is None or target.gone_at is not None:
+        form.fail("target", NOT_FETCHED)
+    elif me.ap_id not in target.also_known_as:
+        form.fail(
+            "target",
+            N_("The new account does not list this account as an alias yet. Add it there first, then try again."),
+        )
+    elif target.moved_to:
+        form.fail("target", N_("That account has itself moved to another account."))
+    else:
+        try:
+            await move_actor(fed, me, target.ap_id)
+        except MoveRefused:
+            form.fail("target", N_("The move could not be made. Try again later."))
+
+
+async def upload(request: web.Request) -> web.Response:
+    me = await require_resident(request)
+    kind = "follows" if request.path.endswith("/follows") else "blocks"
+    data = await request.post()
+    try:
+        return await import_upload(request, me, kind, data)
+    finally:
+        for value in data.values():
+            if isinstance(value, web.FileField):
+                value.file.close()
+
+
+async def import_upload(request: web.Request, me: ActorRow, kind: str, data: MultiDictProxy[Any]) -> web.Response:
+    form = form_from(data, ())
+    text = read_csv_upload(data.get("file"), form)
+    if text is not None:
+        try:
+            parsed = parse_follows_csv(text)
+        except CsvRefused:
+            form.fail("file", TOO_LARGE)
+        else:
+            if len(parsed.entries) > WEB_MAX_ACCOUNTS:
+                form.fail(
+                    "file",
+                    N_(
+                        "This file lists more than 1000 accounts. Ask the server's administrators to import it for you."
+                    ),
+                )
+            elif not parsed.entries:
+                form.fail(
+                    "file",
+                    N_(
+                        "No account addresses were found in this file. Upload following_accounts.csv or "
+                        "blocked_accounts.csv from an export."
+                    ),
+                )
+    if not form.is_valid or text is None:
+        return await show(request, me, status=400, **{f"{kind}_form": form})
+    report = await run_import(request, me, kind, text)
+    return await show(request, me, report=report, notice=N_("The import is done."))
+
+
+def read_csv_upload(upload: Any, form: Form) -> str | None:
+    """The uploaded file as text, or None with the error on the form."""
+    if not isinstance(upload, web.FileField) or not upload.filename:
+        form.fail("file", N_("Choose a file."))
+        return None
+    raw = upload.file.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        form.fail("file", TOO_LARGE)
+        return None
+    try:
+        return str(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        form.fail("file", N_("This is not a CSV text file. Upload the .csv file from your export as it is."))
+        return None
+
+
+async def run_import(request: web.Request, me: ActorRow, kind: str, text: str) -> ImportReport:
+    fed, http = federating(request), request.app[HTTP]
+    if kind == "follows":
+        follows = await follow_import.import_follows(fed, http, me, text)
+        done, already, failed = len(follows.followed), len(follows.already), follows.failed
+    else:
+        blocks = await block_import.import_blocks(fed, http, me, text)
+        done, already, failed = len(blocks.blocked), len(blocks.already), blocks.failed
+    return ImportReport(kind, done, already, [(where[:200], reason_msgid(reason)) for where, reason in failed])
+
+
+@web.middleware
+async def upload_size_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An export file may be bigger than other form posts (up to 2 MB); bigger still gets
+    the page back with the error next to the file field."""
+    if request.method != "POST" or request.path not in UPLOAD_PATHS:
+        return await handler(request)
+    try:
+        return await handler(request.clone(client_max_size=MAX_BYTES + FORM_OVERHEAD))
+    except web.HTTPRequestEntityTooLarge:
+        me = await require_resident(request)
+        form = Form()
+        form.fail("file", TOO_LARGE)
+        kind = "follows" if request.path.endswith("/follows") else "blocks"
+        return await show(request, me, status=413, **{f"{kind}_form": form})
+
+
+def setup(app: web.Application) -> None:
+    position = app.middlewares.index(csrf_middleware) if csrf_middleware in app.middlewares else 0
+    app.middlewares.insert(position, upload_size_middleware)
+    app.router.add_get(PATH, moving_page)
+    app.router.add_post(PATH + "/aliases", add_alias)
+    app.router.add_post(PATH + "/aliases/remove", remove_alias)
+    app.router.add_post(PATH + "/move", move_away)
+    app.router.add_post(PATH + "/follows", upload)
+    app.router.add_post(PATH + "/blocks", upload)

@@ -1,0 +1,43 @@
+"""The "forgot password" pages (/login/forgot): a resident names their account and gets a
+reset link by e-mail (server.domain.password_mail) when SMTP is configured; otherwise the
+page says that an administrator can make a reset link. Under /login, so the login rate
+limit of the rate-limit middleware covers the form."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.appkeys import POOL, SETTINGS
+from server.domain import password_mail
+from server.mail import MAIL_SENDER
+from server.web.forms import Form, read_form
+from server.web.templating import TRANSLATIONS, language_of, render
+
+
+async def forgot_page(request: web.Request) -> web.Response:
+    context = {"form": Form(), "sent": False, "mail_enabled": request.app[SETTINGS].mail_enabled}
+    return render(request, "forgot_password.html", context)
+
+
+async def forgot(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    form = await read_form(request, ("login",))
+    context: dict[str, object] = {"form": form, "sent": False, "mail_enabled": settings.mail_enabled}
+    if not settings.mail_enabled:
+        return render(request, "forgot_password.html", context)
+    identifier = form.require("login")
+    form.limit("login", password_mail.MAX_IDENTIFIER)
+    if not form.is_valid:
+        return render(request, "forgot_password.html", context, status=400)
+    translations = request.app[TRANSLATIONS][language_of(request)]
+    mails = await password_mail.request_reset(request.app[POOL], settings, identifier, translations.gettext)
+    sender = request.app[MAIL_SENDER]
+    for mail in mails:
+        sender.submit(mail, "password reset")
+    context["sent"] = True  # the same answer whether or not an account matched
+    return render(request, "forgot_password.html", context)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/login/forgot", forgot_page)
+    app.router.add_post("/login/forgot", forgot)

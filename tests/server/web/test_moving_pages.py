@@ -1,0 +1,172 @@
+"""The moving page (/settings/moving) between two real instances: aliases added by handle
+(WebFinger) and removed, each reaching the followers' server as an Update; moving the
+account away (refused until the new account lists this one); Mastodon follow and block
+exports uploaded, with too-large and malformed files answered next to the field."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from server.domain import follows
+from server.domain.actors import create_account, create_local_actor
+from server.storage import actors as actor_store
+from server.storage import follows as follow_store
+from server.storage import moderation as moderation_store
+from server.storage import portability as portability_store
+from tests.harness import PEER_ADDRESSES, Instance, federating, wait_for
+from tests.server.web.browser_client import PageClient
+
+PASSWORD = "correct horse battery"
+PAGE = "/settings/moving"
+
+
+async def aliases_seen_by(inst: Instance, ap_id: str) -> tuple[str, ...] | None:
+    row = await actor_store.actor_by_ap_id(inst.pool, ap_id)
+    return row.also_known_as if row is not None else None
+
+
+async def upload(browser: PageClient, kind: str, data: bytes | None) -> tuple[int, str]:
+    await browser.get(PAGE)
+    form = aiohttp.FormData()
+    form.add_field("csrf", browser.csrf())
+    if data is not None:
+        form.add_field("file", io.BytesIO(data), filename=f"{kind}.csv", content_type="text/csv")
+    else:
+        form.add_field("file", b"", filename="", content_type="application/octet-stream")
+    url = browser.instance.url(f"{PAGE}/{kind}")
+    async with browser.session.post(url, data=form, headers=browser.headers()) as resp:
+        browser.last_page = await resp.text()
+        return resp.status, browser.last_page
+
+
+async def test_aliases_are_added_by_handle_removed_and_reach_the_followers(make_instance: Callable[..., Any]) -> None:
+    async with (
+        make_instance(PEER_ADDRESSES[0]) as a,
+        make_instance(PEER_ADDRESSES[1]) as b,
+    ):
+        lotte = await create_account(a.pool, a.settings, username="lotte", password=PASSWORD)
+        old = await create_local_actor(b.pool, b.settings, kind="Person", username="lotte")
+        bob = await create_local_actor(b.pool, b.settings, kind="Person", username="bob")
+        await follows.follow(federating(b), bob, lotte.ap_id)
+
+        async def followed() -> bool:
+            found = await actor_store.actor_by_ap_id(b.pool, lotte.ap_id)
+            return found is not None and await follow_store.follow_state(b.pool, bob.id, found.id) == "accepted"
+
+        assert await wait_for(followed)
+        assert await aliases_seen_by(b, lotte.ap_id) == ()
+
+        async with PageClient(a) as browser:
+            await browser.login("lotte")
+            status, page = await browser.get("/settings")
+            assert status == 200 and 'href="/settings/moving"' in page
+            status, page = await browser.get(PAGE)
+            assert status == 200 and "Moving here from another server" in page and "has no aliases" in page
+
+            for typed, error in (
+                ("", "Give the address of your old account."),
+                (f"niemand@{b.settings.domain}", "No account was found at this address."),
+                ("lotte", "Give an address like name@server.example"),
+                (f"lotte@{a.settings.domain}", "That is this account itself."),
+                (b.url("/actors/niemand"), "That account could not be reached."),
+            ):
+                status, page, _ = await browser.submit(f"{PAGE}/aliases", {"alias": typed}, from_page=PAGE)
+                assert status == 400 and error in page, (typed, page)
+                assert 'id="f-alias-error"' in page
+
+            status, page, _ = await browser.submit(
+                f"{PAGE}/aliases", {"alias": f"@lotte@{b.settings.domain}"}, from_page=PAGE
+            )
+            assert status == 200 and old.ap_id in page and "Saved." in page
+            stored = await actor_store.actor_by_id(a.pool, lotte.id)
+            assert stored is not None and stored.also_known_as == (old.ap_id,)
+            assert await wait_for(lambda: _aliases_are(b, lotte.ap_id, (old.ap_id,)))
+
+            status, page, _ = await browser.submit(f"{PAGE}/aliases/remove", {"alias": old.ap_id}, from_page=PAGE)
+            assert status == 200 and "has no aliases" in page
+            assert await wait_for(lambda: _aliases_are(b, lotte.ap_id, ()))
+
+        async with PageClient(a, language="nl") as dutch:
+            await dutch.login("lotte")
+            status, page, _ = await dutch.submit(f"{PAGE}/aliases", {"alias": ""}, from_page=PAGE)
+            assert status == 400 and "Geef het adres van je oude account." in page
+            assert "Hierheen verhuizen vanaf een andere server" in page
+
+
+async def _aliases_are(inst: Instance, ap_id: str, expected: tuple[str, ...]) -> bool:
+    return await aliases_seen_by(inst, ap_id) == expected
+
+
+async def test_a_resident_moves_away_only_to_an_account_that_lists_them(make_instance: Callable[..., Any]) -> None:
+    async with (
+        make_instance(PEER_ADDRESSES[0]) as a,
+        make_instance(PEER_ADDRESSES[1]) as b,
+    ):
+        lotte = await create_account(a.pool, a.settings, username="lotte", password=PASSWORD)
+        new = await create_local_actor(b.pool, b.settings, kind="Person", username="lotte")
+        fan = await create_local_actor(b.pool, b.settings, kind="Person", username="fan")
+        await follows.follow(federating(b), fan, lotte.ap_id)
+        handle = f"lotte@{b.settings.domain}"
+
+        async def follows_new() -> bool:
+            return await follow_store.follow_state(b.pool, fan.id, new.id) == "accepted"
+
+        async with PageClient(a) as browser:
+            await browser.login("lotte")
+            move = f"{PAGE}/move"
+            status, page, _ = await browser.submit(move, {"target": handle, "password": "wrong"}, from_page=PAGE)
+            assert status == 400 and "This is not your current password." in page
+            status, page, _ = await browser.submit(move, {"target": handle, "password": PASSWORD}, from_page=PAGE)
+            assert status == 400 and "does not list this account as an alias yet" in page
+            assert (await actor_store.actor_by_id(a.pool, lotte.id)).moved_to is None  # type: ignore[union-attr]
+
+            await portability_store.set_also_known_as(b.pool, new.id, [lotte.ap_id])
+            status, page, _ = await browser.submit(move, {"target": handle, "password": PASSWORD}, from_page=PAGE)
+            assert status == 200 and f"This account has moved to {new.ap_id}" in page
+            assert "Move this account to another server" not in page
+            moved = await actor_store.actor_by_id(a.pool, lotte.id)
+            assert moved is not None and moved.moved_to == new.ap_id
+        assert await wait_for(follows_new, timeout=20)
+
+
+async def test_follow_and_block_exports_upload(make_instance: Callable[..., Any]) -> None:
+    async with make_instance(PEER_ADDRESSES[0]) as a:
+        lotte = await create_account(a.pool, a.settings, username="lotte", password=PASSWORD)
+        buurt = await create_local_actor(a.pool, a.settings, kind="Group", username="oosterpark")
+        spam = await create_local_actor(a.pool, a.settings, kind="Person", username="spam")
+        domain = a.settings.domain
+        async with PageClient(a) as browser:
+            await browser.login("lotte")
+            follows_csv = (
+                "\ufeffAccount address,Show boosts,Notify on new posts,Languages\n"
+                f"oosterpark@{domain},true,false,\nniemand@{domain},true,false,\nnot an address\n"
+            ).encode()
+            status, page = await upload(browser, "follows", follows_csv)
+            assert status == 200, page
+            assert "Followed: 1. Already followed: 0. Not followed: 2." in page
+            assert f"niemand@{domain}: no such account" in page and "line 4: not an account address" in page
+            assert await follow_store.follow_state(a.pool, lotte.id, buurt.id) == "accepted"
+            status, page = await upload(browser, "follows", follows_csv)
+            assert "Followed: 0. Already followed: 1. Not followed: 2." in page
+
+            status, page = await upload(browser, "blocks", f"spam@{domain}\n".encode())
+            assert status == 200 and "Blocked: 1. Already blocked: 0. Not blocked: 0." in page
+            assert await moderation_store.is_blocked_by(a.pool, lotte.id, spam.id)
+
+            for data, status_expected, error in (
+                (b"\xff\xfe\x00\x01 binary", 400, "This is not a CSV text file."),
+                (b"hello world\n", 400, "No account addresses were found in this file."),
+                (None, 400, "Choose a file."),
+                (b"a@b.example\n" * 179_000, 400, "This file is too large: at most 2 MB."),  # over 2 MB, under the cap
+                (b"x" * (3 * 1024 * 1024), 413, "This file is too large: at most 2 MB."),  # over the body cap
+                ("".join(f"n{i}@x.example\n" for i in range(1001)).encode(), 400, "more than 1000 accounts"),
+            ):
+                status, page = await upload(browser, "blocks", data)
+                assert status == status_expected and error in page, (status, error)
+                assert 'id="f-blocks-file-error"' in page
+            async with browser.session.post(a.url(f"{PAGE}/blocks"), data={"file": "x"}) as resp:
+                assert resp.status == 403  # no CSRF token

@@ -351,6 +351,7 @@ async def run(args: argparse.Namespace, dsn: str) -> int:
             workers=1,
             log_level="warning",
             secret_key="bench",
+            **({"delivery_concurrency": args.concurrency} if args.concurrency else {}),
         )
         pool = await create_pool(dsn)
         async with aiohttp.ClientSession() as session:
@@ -423,6 +424,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1000 followers over 20 sinks")
     parser.add_argument("--followers", type=int, default=None)
     parser.add_argument("--sinks", type=int, default=None)
+    parser.add_argument("--concurrency", type=int, default=None, help="delivery_concurrency (default: the setting's)")
     parser.add_argument("--role", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--control-port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()

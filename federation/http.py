@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -130,8 +131,12 @@ class HttpClient:
         self._gates = _HostGates(self.limits.per_host_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
+        self._signing: ThreadPoolExecutor | None = None
 
     async def __aenter__(self) -> Self:
+        # One thread for costly signatures (RSA): `cryptography` releases the GIL while it
+        # signs, so the event loop goes on sending and receiving on the other core.
+        self._signing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="buurtplein-signing")
         resolver = GuardedResolver(self._inner_resolver or DefaultResolver(), self._allowed)
         self._resolver = resolver
         # No connection limit here: the per-host gates bound concurrency instead,
@@ -162,6 +167,9 @@ class HttpClient:
         if self._resolver is not None:
             await self._resolver.close()  # the connector does not own it
             self._resolver = None
+        if self._signing is not None:
+            self._signing.shutdown(wait=False)
+            self._signing = None
 
     async def get(
         self,
@@ -198,7 +206,7 @@ class HttpClient:
         try:
             async with asyncio.timeout(self.limits.total_timeout):
                 for _hop in range(self.limits.max_redirects + 1):
-                    send = signer(method, str(target), dict(base), body) if signer else base
+                    send = await self._sign(signer, method, str(target), dict(base), body) if signer else base
                     response, location = await self._exchange(method, target, send, body, follow)
                     if location is None:
                         return response
@@ -209,6 +217,15 @@ class HttpClient:
         except TimeoutError:
             raise RequestFailed("timed out") from None
         raise RequestRefused(f"more than {self.limits.max_redirects} redirects")
+
+    async def _sign(
+        self, signer: RequestSigner, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> dict[str, str]:
+        """The signed headers; a signer marked ``costly`` runs on the signing thread."""
+        if self._signing is None or not getattr(signer, "costly", False):
+            return signer(method, url, headers, body)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._signing, signer, method, url, headers, body)
 
     async def _exchange(
         self, method: str, url: URL, headers: dict[str, str], body: bytes | None, follow: bool

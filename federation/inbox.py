@@ -26,7 +26,7 @@ from federation.authorise import (
     reduce_foreign_objects,
     value_id,
 )
-from federation.ports import InboxPolicy, InboxStore, KeyResolver
+from federation.ports import FastIngest, InboxPolicy, InboxStore, KeyResolver
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class InboxContext:
     store: InboxStore
     policy: InboxPolicy
     limits: InboxLimits = InboxLimits()
+    fast: FastIngest | None = None
 
 
 async def receive(
@@ -79,6 +80,10 @@ async def receive(
     actor = envelope
     if origin(actor) == ctx.local_origin or origin(activity["id"]) == ctx.local_origin:
         return Rejected(403, "activity claims to come from this server")
+    if ctx.fast is not None:
+        outcome = await _receive_remembered(parts, ctx, ctx.fast, activity, actor, now, recipient)
+        if outcome is not None:
+            return outcome
     if await ctx.policy.is_blocked(actor):
         return Ignored("blocked")
     if _is_self_delete(activity, actor) and not await ctx.policy.is_known_actor(actor):
@@ -98,6 +103,38 @@ async def receive(
         return proof_refusal
     stored = reduce_foreign_objects(activity, actor)
     is_new = await ctx.store.store(activity["id"], actor, stored, recipient)
+    return Accepted(activity["id"], duplicate=not is_new)
+
+
+async def _receive_remembered(
+    parts: HttpRequestParts,
+    ctx: InboxContext,
+    fast: FastIngest,
+    activity: dict[str, Any],
+    actor: str,
+    now: datetime,
+    recipient: str | None,
+) -> Outcome | None:
+    """The hot path: a signed activity without a proof whose key is in memory, checked
+    against the policy in the statement that stores it. None when anything needs the full
+    path (an unknown key, a failed verification that a refetch might cure, a proof, a
+    self-delete), which then checks the policy first, as always."""
+    found = signature_key_id(parts)
+    if found is None or _is_self_delete(activity, actor) or "proof" in activity:
+        return None
+    key = fast.remembered_key(found[0])
+    if key is None:
+        return None
+    result = verify_request(parts, key.public_key, now=now, max_skew=ctx.limits.max_skew)
+    if not result.ok:
+        return None
+    refusal = check_origins(activity, actor, key.owner)
+    if refusal is not None:
+        return Rejected(refusal.status, refusal.reason)
+    stored = reduce_foreign_objects(activity, actor)
+    is_new = await fast.store_unless_refused(activity["id"], actor, stored, recipient)
+    if is_new is None:
+        return Ignored("blocked")
     return Accepted(activity["id"], duplicate=not is_new)
 
 

@@ -41,3 +41,16 @@ class InboxPolicy(Protocol):
     async def is_blocked(self, actor: str) -> bool: ...
 
     async def is_known_actor(self, actor: str) -> bool: ...
+
+
+class FastIngest(Protocol):
+    """Optional hot path for a sender whose key is already in memory: nothing needs fetching,
+    so the policy check can wait and run in the same database statement as the insert."""
+
+    def remembered_key(self, key_id: str) -> ResolvedKey | None: ...
+
+    async def store_unless_refused(
+        self, activity_id: str, actor: str, document: dict[str, Any], recipient: str | None
+    ) -> bool | None:
+        """True: stored; False: seen before; None: the policy refuses the actor (not stored)."""
+        ...

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from server.storage import instance_policy
 from server.storage.actors import Db
 
 
@@ -43,6 +44,40 @@ async def store_item(
                  VALUES ($1, $2, $3, $4) ON CONFLICT (activity_id) DO NOTHING RETURNING id"""
     inserted = await db.fetchval(sql, activity_id, actor_ap_id, recipient_id, document)
     return inserted is not None
+
+
+async def store_item_unless_refused(
+    db: Db,
+    activity_id: str,
+    actor_ap_id: str,
+    document: dict[str, Any],
+    recipient_id: int | None,
+    *,
+    actor_host: str,
+    allowlist_only: bool,
+    notify: bool = True,
+) -> bool | None:
+    """store_item after the instance policy (instance_policy.is_refused) in the same
+    statement: one round trip. None when the actor is refused (nothing stored)."""
+    refused = instance_policy.refused_condition("$2", "$5", "$6")
+    wake = ", (SELECT count(*) FROM woken) AS woken" if notify else ""
+    woken = ", woken AS (SELECT pg_notify('buurtplein_work', 'inbox') FROM stored)" if notify else ""
+    row = await db.fetchrow(
+        f"""WITH verdict AS (SELECT {refused} AS refused),
+                 stored AS (INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
+                            SELECT $1, $2, $3, $4 FROM verdict WHERE NOT verdict.refused
+                            ON CONFLICT (activity_id) DO NOTHING RETURNING id){woken}
+            SELECT (SELECT refused FROM verdict) AS refused, (SELECT id FROM stored) AS id{wake}""",
+        activity_id,
+        actor_ap_id,
+        recipient_id,
+        document,
+        instance_policy.refusal_domains(actor_host),
+        allowlist_only,
+    )
+    if row["refused"]:
+        return None
+    return row["id"] is not None
 
 
 async def claim_items(db: Db, limit: int, lease_seconds: int) -> list[InboxItem]:

@@ -82,19 +82,33 @@ async def is_refused(db: Db, actor_ap_id: str, host: str, *, allowlist_only: boo
     domain (or a parent) suspended — a `limit` block lets it in —, or, in allowlist-only
     mode, its domain not on the allowlist."""
     value = await db.fetchval(
-        """SELECT EXISTS (SELECT 1 FROM actors WHERE ap_id = $1 AND suspended_at IS NOT NULL)
-               OR EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY($2::text[]) AND severity = 'suspend')
-               OR ($3 AND NOT EXISTS (SELECT 1 FROM allowed_domains WHERE domain = ANY($2::text[])))
+        f"SELECT {refused_condition('$1', '$2', '$3')}",
+        actor_ap_id,
+        refusal_domains(host),
+        allowlist_only,
+    )
+    return bool(value)
+
+
+def refusal_domains(host: str) -> list[str]:
+    """The domains whose blocks apply to `host` (it and its parents, without a port)."""
+    return domain_and_parents(_host_only(host))
+
+
+def refused_condition(actor: str, domains: str, allowlist_only: str) -> str:
+    """The SQL condition of is_refused, over the given parameters (an actor id, the
+    refusal_domains of its host as text[], and the allowlist-only flag), so the inbox can
+    check it in the statement that stores an activity."""
+    return f"""(EXISTS (SELECT 1 FROM actors WHERE ap_id = {actor} AND suspended_at IS NOT NULL)
+               OR EXISTS (SELECT 1 FROM domain_blocks
+                          WHERE domain = ANY({domains}::text[]) AND severity = 'suspend')
+               OR ({allowlist_only}::boolean
+                   AND NOT EXISTS (SELECT 1 FROM allowed_domains WHERE domain = ANY({domains}::text[])))
                OR EXISTS (SELECT 1 FROM actor_blocks b
                           JOIN actors blocker ON blocker.id = b.blocker_id
                           JOIN actors blocked ON blocked.id = b.blocked_id
                           WHERE blocker.kind = 'Application' AND blocker.is_local
-                            AND blocked.ap_id = $1)""",
-        actor_ap_id,
-        domain_and_parents(_host_only(host)),
-        allowlist_only,
-    )
-    return bool(value)
+                            AND blocked.ap_id = {actor}))"""
 
 
 async def set_suspended(db: Db, actor_id: int, suspended: bool) -> bool:

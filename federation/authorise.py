@@ -3,7 +3,9 @@ embedded from another origin are not trusted as sent (reduced to their id, refet
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,9 +19,23 @@ class Refusal:
     reason: str
 
 
+# The common shape: a lower-case http(s) URL with a plain host name and maybe a port.
+_PLAIN = re.compile(r"(https?)://([a-z0-9.-]+)(?::([0-9]{1,5}))?(?=[/?#]|\Z)")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@lru_cache(maxsize=4096)
 def origin(url: str) -> str:
     """scheme://host[:port] of `url`; ValueError when it cannot be parsed (a port out of
-    range or not a number, a broken IPv6 literal)."""
+    range or not a number, a broken IPv6 literal). Cached: one activity names the same few
+    URLs many times."""
+    plain = _PLAIN.match(url)
+    if plain is not None:
+        scheme, host, digits = plain.groups()
+        port = int(digits) if digits else None
+        if port is not None and port > 65535:
+            raise ValueError("Port out of range 0-65535")
+        return f"{scheme}://{host}" + (f":{port}" if port and port != _DEFAULT_PORTS[scheme] else "")
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     port = parts.port

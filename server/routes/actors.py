@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
-from server.convert.to_as import JSON, actor_document, area_place, tombstone_document
+from server.convert.to_as import actor_document, area_place, tombstone_document
 from server.routes.authorized_fetch import public_document
 from server.routes.negotiation import (
     activity_body_response,
@@ -19,7 +19,6 @@ from server.routes.negotiation import (
 )
 from server.routes.pages_actors import actor_page
 from server.storage import actors as actor_store
-from server.storage import neighbourhoods as neighbourhood_store
 from server.storage.actors import ActorRow, PublicKeyRow
 from server.urls import INSTANCE_ACTOR_USERNAME
 
@@ -32,32 +31,31 @@ RENDERED = web.AppKey("rendered_actor_documents", dict)
 
 
 def rendered_document(
-    app: web.Application, actor: ActorRow, keys: Sequence[PublicKeyRow], place: JSON | None = None
+    app: web.Application,
+    actor: ActorRow,
+    keys: Sequence[PublicKeyRow],
+    area_name: str = "",
+    boundary_json: str | None = None,
 ) -> bytes:
-    cache: dict[tuple[ActorRow, tuple[PublicKeyRow, ...], bytes], bytes] = app[RENDERED]
-    key = (actor, tuple(keys), orjson.dumps(place))
+    cache: dict[tuple[ActorRow, tuple[PublicKeyRow, ...], str, str | None], bytes] = app[RENDERED]
+    key = (actor, tuple(keys), area_name, boundary_json)
     body = cache.get(key)
     if body is None:
         if len(cache) >= MAX_RENDERED:
             cache.clear()
+        place = None
+        if actor.kind == "Group":  # a neighbourhood's area, as Update{Group} carries it
+            place = area_place(area_name, orjson.loads(boundary_json) if boundary_json else None)
         body = cache[key] = orjson.dumps(actor_document(actor, keys, app[SETTINGS], place=place))
     return body
 
 
-async def group_place(request: web.Request, actor: ActorRow) -> JSON | None:
-    """A neighbourhood's area (its `location`); None for every other actor."""
-    if actor.kind != "Group":
-        return None
-    hood = await neighbourhood_store.neighbourhood_by_actor_id(request.app[POOL], actor.id)
-    return area_place(hood.area_name, hood.boundary) if hood is not None else None
-
-
 async def serve_actor(request: web.Request, username: str) -> web.Response:
     as2 = wants_activity_json(request)
-    found = await actor_store.local_actor_with_keys(request.app[POOL], username)
+    found = await actor_store.local_actor_for_document(request.app[POOL], username)
     if found is None:
         return negotiated_error(request, 404, "no such actor")
-    actor, public_keys = found
+    actor, public_keys, area_name, boundary_json = found
     if actor.gone_at is not None:
         if as2:
             return activity_response(
@@ -65,9 +63,7 @@ async def serve_actor(request: web.Request, username: str) -> web.Response:
             )
         return negotiated_error(request, 410, "this account is gone")
     if as2:
-        return activity_body_response(
-            rendered_document(request.app, actor, public_keys, await group_place(request, actor))
-        )
+        return activity_body_response(rendered_document(request.app, actor, public_keys, area_name, boundary_json))
     if actor.moved_to:
         # Moved (docs/portability.md): a person following an old link lands on the new actor.
         raise web.HTTPFound(actor.moved_to)

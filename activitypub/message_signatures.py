@@ -1,4 +1,5 @@
-"""RFC 9421 HTTP Message Signatures (pure; no I/O), on `http-message-signatures`.
+"""RFC 9421 HTTP Message Signatures (pure; no I/O): the common message shape verified and
+our deliveries signed directly, everything else through `http-message-signatures`.
 
 The library builds the signature base and runs the primitive; policy is ours:
 

@@ -255,8 +255,19 @@ def openapi_document(base_url: str) -> JSON:
                     _TAG,
                     _query("from", "Not ended before this (default: a day ago).", time),
                     _query("to", "Starting before this.", time),
-                    _query("bbox", "Events located in this box: " + _BBOX, {"type": "string"}),
-                    _query("near", "Events located within `radius` of lat,lon.", {"type": "string"}),
+                    _query(
+                        "bbox",
+                        "Events located in this box: " + _BBOX + " An event without its own coordinates matches "
+                        "when the boundary of a neighbourhood that organised or announced it meets the box.",
+                        {"type": "string"},
+                    ),
+                    _query(
+                        "near",
+                        "Events located within `radius` of lat,lon; an event without its own coordinates "
+                        "matches when the boundary of a neighbourhood that organised or announced it comes "
+                        "within `radius`.",
+                        {"type": "string"},
+                    ),
                     _RADIUS,
                     _LIMIT,
                     _CURSOR,

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from server import calendar_sync_task, mail
+from server import calendar_sync_task, mail, media_housekeeping
 from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, REMOTE, SETTINGS
 from server.config import Settings
 from server.logs import request_id
@@ -42,6 +42,7 @@ from server.routes import (
     pages_calendar_tokens,
     pages_compose,
     pages_event_actions,
+    pages_event_admin,
     pages_event_form,
     pages_events,
     pages_instance_admin,
@@ -56,6 +57,7 @@ from server.routes import (
     pages_posts,
     pages_reactions,
     pages_tags,
+    pages_thread_locks,
     ratelimit_middleware,
     webfinger,
 )
@@ -147,6 +149,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     events.setup(app)
     neighbourhoods.setup(app)
     calendar_sync_task.setup(app)
+    media_housekeeping.setup(app)
     pages_organiser.setup(app)
     pages_neighbourhood_export.setup(app)
     pages_moving.setup(app)
@@ -158,6 +161,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     pages_event_form.setup(app)
     pages_polls.setup(app)
     pages_event_actions.setup(app)
+    pages_event_admin.setup(app)
     pages_compose.setup(app)
     pages_posts.setup(app)
     pages_post_edit.setup(app)
@@ -167,4 +171,5 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     pages_password_mail.setup(app)
     pages_reactions.setup(app)
     pages_ban_lift.setup(app)
+    pages_thread_locks.setup(app)
     return app

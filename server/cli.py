@@ -1,4 +1,5 @@
-"""The `buurtplein` command: serve | worker | migrate | create-neighbourhood | create-user | check.
+"""The `buurtplein` command: serve | worker | migrate | create-neighbourhood | create-user | check |
+clean-media.
 
 A user's mistake (bad setting, unreachable database, occupied port) ends with one clear
 line on stderr and a non-zero exit status, never a traceback.
@@ -17,6 +18,7 @@ import click
 
 from server.config import ConfigError, Settings, ensure_secret_key, load_settings
 from server.logs import configure_logging
+from server.media_housekeeping import clean_media_command
 from server.portability.commands import PORTABILITY_COMMANDS
 from server.portability.resident_commands import RESIDENT_COMMANDS
 from server.runtime import StartupError
@@ -208,7 +210,7 @@ def _pool(settings: Settings) -> Any:
     return migrated_pool(settings)
 
 
-for _command in (*PORTABILITY_COMMANDS, *RESIDENT_COMMANDS):
+for _command in (*PORTABILITY_COMMANDS, *RESIDENT_COMMANDS, clean_media_command):
     cli.add_command(_command)
 
 

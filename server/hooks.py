@@ -25,8 +25,12 @@ RemoteObjectHook = Callable[["HandlerContext", dict[str, Any], "ObjectRow"], Awa
 # A local post was published: (federation context, author, row, the Create activity).
 LocalPostHook = Callable[["Federating", "ActorRow", "ObjectRow", dict[str, Any]], Awaitable[None]]
 
+# A local neighbourhood was created or its profile changed (committed): (federation context, the Group).
+NeighbourhoodHook = Callable[["Federating", "ActorRow"], Awaitable[None]]
+
 remote_object_stored: list[RemoteObjectHook] = []
 local_post_published: list[LocalPostHook] = []
+neighbourhood_changed: list[NeighbourhoodHook] = []
 
 
 async def run_remote_object_stored(ctx: HandlerContext, activity: dict[str, Any], row: ObjectRow) -> None:
@@ -43,3 +47,11 @@ async def run_local_post_published(fed: Federating, author: ActorRow, row: Objec
             await hook(fed, author, row, create)
         except Exception:
             log.exception("hook failed", extra={"hook": getattr(hook, "__name__", "?"), "object": row.ap_id})
+
+
+async def run_neighbourhood_changed(fed: Federating, group: ActorRow) -> None:
+    for hook in neighbourhood_changed:
+        try:
+            await hook(fed, group)
+        except Exception:
+            log.exception("hook failed", extra={"hook": getattr(hook, "__name__", "?"), "group": group.ap_id})

@@ -59,6 +59,7 @@ async def work_forever(settings: Settings) -> None:
     """Workers only: more of them, on this or another machine, against the same database."""
     from server.calendar_sync_task import run_calendar_sync
     from server.domain.federation_context import Federating
+    from server.media_housekeeping import run_media_cleaning
     from server.metrics import Metrics
     from server.services import open_services
     from server.workers import Workers
@@ -69,6 +70,7 @@ async def work_forever(settings: Settings) -> None:
         fed = Federating(pool, settings, services.keyring, services.remote)
         calendars_stop = asyncio.Event()
         calendars = asyncio.create_task(run_calendar_sync(fed, calendars_stop))
+        media_cleaning = asyncio.create_task(run_media_cleaning(pool, settings, calendars_stop))
         log.info("workers running", extra={"inbox_in_flight": 32 * max(1, settings.workers)})
         await _stop_event().wait()
         log.info("stopping workers between jobs")
@@ -76,6 +78,7 @@ async def work_forever(settings: Settings) -> None:
         await workers.stop()
         await task
         await calendars
+        await media_cleaning
 
 
 @asynccontextmanager

@@ -17,10 +17,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from activitypub.terms import PUBLIC
 from server.domain.actors import InvalidName, NameTaken, create_account, validate_username
 from server.domain.federation_context import Federating
+from server.domain.media import remove_files
 from server.domain.publish import new_activity_id, publish
 from server.storage import account_admin as account_store
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
+from server.storage import media_cleanup as media_cleanup_store
 from server.storage import reset_mail as reset_store
 from server.storage import sessions as session_store
 from server.storage.account_admin import AccountRow
@@ -196,7 +198,8 @@ async def create_invitation(pool: Pool, admin: AccountRow, note: str) -> str:
 
 async def delete_account(fed: Federating, account: AccountRow) -> None:
     """Delete{Person} to the resident's followers, then the account goes: its actor answers
-    410 with a Tombstone, its sessions and follows end, its posts are withdrawn locally."""
+    410 with a Tombstone, its sessions and follows end, its posts are withdrawn locally, and
+    every image it uploaded is forgotten (rows in the transaction, files after it)."""
     actor = await actor_store.actor_by_id(fed.pool, account.actor_id)
     assert actor is not None
     delete: dict[str, Any] = {
@@ -214,6 +217,8 @@ async def delete_account(fed: Federating, account: AccountRow) -> None:
         await account_store.mark_local_actor_gone(conn, actor.id)
         await follow_store.delete_all_follows_of(conn, actor.id)
         await account_store.delete_account_row(conn, account.id)
+        files = await media_cleanup_store.delete_media_of_owner(conn, actor.id)
+    await remove_files(fed.settings, files)
 
 
 async def _followed_remote_inboxes(fed: Federating, actor_id: int) -> list[str]:

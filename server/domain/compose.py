@@ -14,6 +14,7 @@ from server.domain.mentions import resolve_mentions
 from server.domain.post_fields import PostOptions
 from server.domain.post_text import MentionLink, find_hashtags, find_mentions, text_to_html
 from server.domain.posts import create_note
+from server.storage import group_federation as group_store
 from server.storage.actors import ActorRow
 from server.storage.objects import ObjectRow
 
@@ -54,6 +55,8 @@ def check_draft(draft: Draft) -> None:
 async def publish_draft(fed: Federating, author: ActorRow, draft: Draft) -> ObjectRow:
     """Publish `draft` by the local `author`. Raises PostRefused."""
     check_draft(draft)
+    if draft.in_reply_to and await group_store.is_locked(fed.pool, draft.in_reply_to):
+        raise PostRefused("the conversation is locked: replies are closed")
     host = fed.settings.host
     handles = find_mentions(draft.text, host)
     actors = await resolve_mentions(fed, handles)

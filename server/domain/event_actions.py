@@ -1,5 +1,5 @@
 """What happens to an event after the first answers: the organiser declines a pending
-attendee (a `Reject` of their Join, for a remote attendee), the organiser takes back a
+attendee (a `Reject` of their Join, for a remote attendee; a notification for a local one), the organiser takes back a
 cancellation or postponement (`Update{Event}` plus the Note for Mastodon, through
 `server.domain.events.update_event`), and a resident withdraws an answer to any event (a
 `Leave` or an `Undo` to a remote organiser). Approving a pending attendee is
@@ -13,6 +13,7 @@ from typing import Any
 from server.convert.events import event_context, takes_join
 from server.domain.events import own_event, update_event
 from server.domain.federation_context import Federating
+from server.domain.notifications import notify
 from server.domain.publish import new_activity_id, publish
 from server.domain.rsvp import FRIENDICA_ACTIVITY, answer_document, withdraw
 from server.storage import actors as actor_store
@@ -22,6 +23,7 @@ from server.storage.actors import ActorRow
 from server.storage.events import EventRow
 
 DECLINED_REASON = "the organiser did not accept this request to come"
+DECLINED_KIND = "event_declined"  # a local attendee's notification: the organiser turned them down
 
 
 async def decline_attendee(fed: Federating, organiser: ActorRow, event_ap_id: str, attendee: ActorRow) -> bool:
@@ -36,6 +38,8 @@ async def decline_attendee(fed: Federating, organiser: ActorRow, event_ap_id: st
         if row is None or row.state != "pending":
             return False
         await event_store.delete_attendee(conn, event.object_id, attendee.id)
+        if attendee.is_local:
+            await notify(conn, attendee.id, DECLINED_KIND, organiser.id, event_ap_id)
         if not attendee.is_local and row.rsvp_ap_id:
             join = {"id": row.rsvp_ap_id, "type": "Join", "actor": attendee.ap_id, "object": event_ap_id}
             reject = answer_document(

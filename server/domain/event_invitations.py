@@ -7,6 +7,10 @@ uses for its group invitations), a local one is told by a notification. The invi
 answers with `Accept{Invite}` (going; capacity still holds) or `Reject{Invite}`
 (declined), or simply with a Join or any RSVP; a Join from someone not invited is refused
 with "this event is by invitation only" (server.domain.rsvp.decide_rsvp).
+
+Invitations from other servers to our residents, for their events, are recorded by
+`record_invitation` (server.handlers.event_invites); the resident answers on the event's
+page (`answer_invitation`): `Accept{Invite}` or `Reject{Invite}` to the organiser.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.convert.events import event_context
+from server.domain import rsvp as rsvp_domain
 from server.domain.federation_context import Federating
 from server.domain.notifications import notify
 from server.domain.publish import new_activity_id, publish
@@ -22,6 +27,7 @@ from server.storage import content_notifications as organiser_store
 from server.storage import events as event_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
+from server.storage.pool import Connection
 
 INVITE_KIND = "event_invite"
 
@@ -67,3 +73,70 @@ async def invite_to_event(fed: Federating, inviter: ActorRow, event_ap_id: str, 
             document = invite_document(invite_id, organiser, event_ap_id, invitee)
             await publish(conn, fed.settings, fed.keyring, organiser, document, inboxes=[invitee.inbox_url])
     return "invited"
+
+
+class CannotAnswer(LookupError):
+    """The resident has no open invitation to this event (or the event is gone)."""
+
+
+async def record_invitation(
+    conn: Connection, event_object_id: int, event_ap_id: str, invitee: ActorRow, inviter_id: int, invite_id: str
+) -> str:
+    """An Invite from another server to one of our residents, for an event of that server:
+    the resident becomes an attendee in state `invited` (an answer given already stays),
+    may read the event, and is told by a notification. Returns their attendee state."""
+    current = await event_store.attendee(conn, event_object_id, invitee.id)
+    if current is not None and current.state != "invited":
+        return current.state
+    await event_store.upsert_attendee(conn, event_object_id, invitee.id, "invited", invite_id)
+    await object_store.add_recipients(conn, event_object_id, [invitee.id])
+    await notify(conn, invitee.id, INVITE_KIND, inviter_id, event_ap_id)
+    return "invited"
+
+
+async def answer_invitation(fed: Federating, resident: ActorRow, event_ap_id: str, accept: bool) -> str:
+    """The invited resident accepts (going) or declines. Our own event: recorded as an
+    RSVP (capacity holds; raises rsvp.EventUnavailable when refused). Another server's
+    event: `Accept{Invite}` or `Reject{Invite}` goes to its organiser, and the answer is
+    recorded here at once (a Reject from the organiser, e.g. for a full event, removes it).
+    Raises CannotAnswer when there is no open invitation."""
+    event = await event_store.event_by_ap_id(fed.pool, event_ap_id)
+    row = await event_store.attendee(fed.pool, event.object_id, resident.id) if event else None
+    if event is None or event.deleted_at is not None or row is None or row.state != "invited":
+        raise CannotAnswer("there is no open invitation to this event")
+    if event.is_local:
+        return await rsvp_domain.rsvp(fed, resident, event_ap_id, "going" if accept else "declined")
+    organiser = await actor_store.actor_by_id(fed.pool, event.actor_id) if event.actor_id else None
+    if organiser is None or organiser.is_local:
+        raise CannotAnswer("the organiser of this event is unknown")
+    answer = invitation_answer(new_activity_id(fed.settings), accept, resident, organiser, event_ap_id, row.rsvp_ap_id)
+    state = "going" if accept else "declined"
+    async with fed.pool.acquire() as conn, conn.transaction():
+        current = await event_store.attendee(conn, event.object_id, resident.id)
+        if current is None or current.state != "invited":
+            raise CannotAnswer("there is no open invitation to this event")
+        await event_store.upsert_attendee(conn, event.object_id, resident.id, state, answer["id"])
+        await publish(conn, fed.settings, fed.keyring, resident, answer, inboxes=[organiser.inbox_url])
+    return state
+
+
+def invitation_answer(
+    activity_id: str, accept: bool, resident: ActorRow, organiser: ActorRow, event_ap_id: str, invite_id: str | None
+) -> dict[str, Any]:
+    """`Accept{Invite}` or `Reject{Invite}`, the Invite embedded as Mobilizon answers one."""
+    invite: dict[str, Any] = {
+        "type": "Invite",
+        "actor": organiser.ap_id,
+        "object": event_ap_id,
+        "target": resident.ap_id,
+    }
+    if invite_id:
+        invite = {"id": invite_id, **invite}
+    return {
+        "@context": event_context(),
+        "id": activity_id,
+        "type": "Accept" if accept else "Reject",
+        "actor": resident.ap_id,
+        "object": invite,
+        "to": [organiser.ap_id],
+    }

@@ -1,6 +1,7 @@
 """Key rotation: an actor gets new RSA and Ed25519 keys under new key ids, and tells its
-followers with Update{actor}. Receivers meet an unknown key id, fetch the actor and find
-the new keys there; the old ones stop verifying at once."""
+followers with Update{actor}, carrying the whole actor document as GET /actors/{name}
+serves it (a neighbourhood's with its area, `location`). Receivers meet an unknown key id,
+fetch the actor and find the new keys there; the old ones stop verifying at once."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from activitypub.terms import PUBLIC
-from server.convert.to_as import actor_document
 from server.domain.actors import generate_keys
 from server.domain.federation_context import Federating
+from server.domain.neighbourhoods import published_actor_document
 from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
 from server.storage.actors import ActorRow
@@ -32,12 +33,13 @@ async def rotate_keys(fed: Federating, actor: ActorRow) -> str:
         )
     fed.keyring.forget(actor.id)
     new_keys = await actor_store.keys_of_actor(fed.pool, actor.id)
+    document = await published_actor_document(fed.pool, actor, new_keys, fed.settings)
     update: dict[str, Any] = {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": new_activity_id(fed.settings),
         "type": "Update",
         "actor": actor.ap_id,
-        "object": actor_document(actor, new_keys, fed.settings),
+        "object": document,
         "to": [PUBLIC],
         "cc": [actor.followers_url or ""],
     }

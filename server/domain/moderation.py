@@ -14,11 +14,13 @@ from server.domain.addressing import members_collection
 from server.domain.content_notifications import notify_report
 from server.domain.federation_context import Federating
 from server.domain.group_posts import announce_document, announce_queued
+from server.domain.media import remove_files
 from server.domain.membership import NotAllowed, require_moderator
 from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import instance_policy
+from server.storage import media as media_store
 from server.storage import memberships as membership_store
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
@@ -98,7 +100,8 @@ async def remove_post(
     fed: Federating, moderator: ActorRow, group: ActorRow, object_ap_id: str, reason: str = ""
 ) -> bool:
     """A moderator removes a post of the neighbourhood: tombstone here; the moderator's
-    signed Delete goes to the author's server and, announced by the group, to its followers."""
+    signed Delete goes to the author's server and, announced by the group, to its followers.
+    The post's images (a local post's media) go too: rows in the transaction, files after."""
     async with fed.pool.acquire() as conn, conn.transaction():
         await require_moderator(conn, group, moderator)
         post = await neighbourhood_store.group_post(conn, group.id, object_ap_id)
@@ -109,25 +112,39 @@ async def remove_post(
         await instance_policy.log_action(
             conn, moderator.id, "remove_post", object_ap_id, group_id=group.id, reason=reason
         )
-        if post.state != "announced":
-            return True
-        author = await actor_store.actor_by_ap_id(conn, post.author_ap_id)
-        delete: dict[str, Any] = {
-            "@context": AS,
-            "id": new_activity_id(fed.settings),
-            "type": "Delete",
-            "actor": moderator.ap_id,
-            "object": object_ap_id,
-            "to": [PUBLIC],
-            "cc": [group.ap_id],
-            "audience": group.ap_id,
-        }
-        if reason:
-            delete["summary"] = reason[:500]
-        inboxes = [author.inbox_url] if author is not None and not author.is_local else []
-        signed = await publish(conn, fed.settings, fed.keyring, moderator, delete, inboxes=inboxes)
-        await publish(conn, fed.settings, fed.keyring, group, announce_document(fed, group, signed), to_followers=True)
+        files = await media_store.delete_media_of_object(conn, object_ap_id)
+        if post.state == "announced":
+            await _federate_removal(conn, fed, moderator, group, object_ap_id, post.author_ap_id, reason)
+    await remove_files(fed.settings, files)  # committed: the images go from disk
     return True
+
+
+async def _federate_removal(
+    conn: Connection,
+    fed: Federating,
+    moderator: ActorRow,
+    group: ActorRow,
+    object_ap_id: str,
+    author_ap_id: str,
+    reason: str,
+) -> None:
+    """The moderator's signed Delete to the author's server, announced by the group."""
+    author = await actor_store.actor_by_ap_id(conn, author_ap_id)
+    delete: dict[str, Any] = {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": "Delete",
+        "actor": moderator.ap_id,
+        "object": object_ap_id,
+        "to": [PUBLIC],
+        "cc": [group.ap_id],
+        "audience": group.ap_id,
+    }
+    if reason:
+        delete["summary"] = reason[:500]
+    inboxes = [author.inbox_url] if author is not None and not author.is_local else []
+    signed = await publish(conn, fed.settings, fed.keyring, moderator, delete, inboxes=inboxes)
+    await publish(conn, fed.settings, fed.keyring, group, announce_document(fed, group, signed), to_followers=True)
 
 
 async def decide_queued_post(

@@ -5,11 +5,15 @@ Update{Group}."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from server.convert.to_as import JSON, actor_document, area_place
+from server import hooks
+from server.config import Settings
+from server.convert.to_as import JSON, PublishedKey, actor_document, area_place
+from server.domain import area_follows  # noqa: F401  (registers the area follow hook)
 from server.domain.actors import create_local_actor
 from server.domain.federation_context import Federating
 from server.domain.membership import require_moderator
@@ -18,7 +22,7 @@ from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import memberships as membership_store
 from server.storage import neighbourhoods as neighbourhood_store
-from server.storage.actors import ActorRow
+from server.storage.actors import ActorRow, Db
 from server.storage.neighbourhoods import NeighbourhoodRow
 from server.storage.pool import Connection
 
@@ -150,12 +154,27 @@ async def create_neighbourhood(
             await follow_store.upsert_follow(conn, new_activity_id(fed.settings), founder.id, group.id, "accepted")
     refreshed = await actor_store.actor_by_id(fed.pool, group.id)
     assert refreshed is not None
+    await hooks.run_neighbourhood_changed(fed, refreshed)
     return refreshed
 
 
 async def _place(conn: Connection, group_id: int) -> JSON | None:
     hood = await neighbourhood_store.neighbourhood_by_actor_id(conn, group_id)
     return area_place(hood.area_name, hood.boundary) if hood is not None else None
+
+
+async def actor_place(db: Db, actor: ActorRow) -> JSON | None:
+    """A neighbourhood's area as its actor's `location` (None for every other actor)."""
+    if actor.kind != "Group":
+        return None
+    hood = await neighbourhood_store.neighbourhood_by_actor_id(db, actor.id)
+    return area_place(hood.area_name, hood.boundary) if hood is not None else None
+
+
+async def published_actor_document(db: Db, actor: ActorRow, keys: Sequence[PublishedKey], settings: Settings) -> JSON:
+    """The full AS2 document of a local actor as GET /actors/{name} serves it (for a
+    neighbourhood with its `location`), for an Update{actor}."""
+    return actor_document(actor, keys, settings, place=await actor_place(db, actor))
 
 
 async def update_profile(fed: Federating, editor: ActorRow, group: ActorRow, **profile: Any) -> NeighbourhoodRow:
@@ -180,4 +199,5 @@ async def update_profile(fed: Federating, editor: ActorRow, group: ActorRow, **p
         await publish(conn, fed.settings, fed.keyring, refreshed, update, to_followers=True)
         hood = await neighbourhood_store.neighbourhood_by_actor_id(conn, group.id)
     assert hood is not None
+    await hooks.run_neighbourhood_changed(fed, refreshed)
     return hood

@@ -1,6 +1,7 @@
 """Password reset by e-mail: a resident who forgot their password names their account (user
-name or e-mail address) and gets a plain-text e-mail, in the language they asked in, with a
-single-use link valid for an hour (the token is unguessable and only its SHA-256 is stored).
+name or e-mail address) and gets a plain-text e-mail — in the account's saved language when
+it has one, else in the language they asked in — with a single-use link valid for an hour
+(the token is unguessable and only its SHA-256 is stored).
 
 Whether the account exists is never revealed: the page answers the same either way and the
 mail goes out in the background. At most `MAX_MAILS_PER_HOUR` e-mails per account an hour,
@@ -28,6 +29,7 @@ MAX_IDENTIFIER = 320
 MAX_NAME_IN_MAIL = 100
 
 Gettext = Callable[[str], str]
+GettextFor = Callable[[str], Gettext]  # the account's saved language ('' for none) → its gettext
 
 
 def N_(message: str) -> str:
@@ -70,9 +72,10 @@ def compose(settings: Settings, gettext: Gettext, *, username: str, email: str, 
     return Mail(to=email, subject=gettext(SUBJECT) % values, body="\n".join(lines) + "\n")
 
 
-async def request_reset(pool: Pool, settings: Settings, identifier: str, gettext: Gettext) -> list[Mail]:
+async def request_reset(pool: Pool, settings: Settings, identifier: str, gettext_for: GettextFor) -> list[Mail]:
     """The e-mails to send for a "forgot password" request (none when no active account with
-    an e-mail address matches, or its hourly limit is reached); their tokens are stored."""
+    an e-mail address matches, or its hourly limit is reached); their tokens are stored.
+    Each e-mail is written with `gettext_for(<the account's saved language>)`."""
     identifier = identifier.strip()
     if not identifier or len(identifier) > MAX_IDENTIFIER or not settings.mail_enabled:
         return []
@@ -90,5 +93,6 @@ async def request_reset(pool: Pool, settings: Settings, identifier: str, gettext
             await reset_store.insert_mailed_reset(
                 conn, hash_token(token), target.account_id, now() + MAIL_RESET_LIFETIME
             )
+        gettext = gettext_for(target.locale)
         mails.append(compose(settings, gettext, username=target.username, email=target.email, token=token))
     return mails

@@ -18,6 +18,7 @@ from server.convert.events import event_context, takes_join
 from server.domain.content_notifications import notify_rsvp
 from server.domain.events import now_utc, refreshed_document
 from server.domain.federation_context import Federating
+from server.domain.notifications import notify
 from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
 from server.storage import events as event_store
@@ -28,6 +29,7 @@ from server.storage.pool import Connection
 
 ANSWERS = ("going", "maybe", "declined")
 FRIENDICA_ACTIVITY = {"going": "Accept", "maybe": "TentativeAccept", "declined": "Reject"}
+APPROVED_KIND = "event_approved"  # a local attendee's notification: the organiser let them in
 
 
 class EventUnavailable(LookupError):
@@ -109,6 +111,8 @@ async def approve_attendee(fed: Federating, organiser: ActorRow, event_ap_id: st
             return False
         await event_store.set_attendee_state(conn, row.id, "going")
         await refreshed_document(conn, event_ap_id, event.fields)
+        if attendee.is_local:
+            await notify(conn, attendee.id, APPROVED_KIND, organiser.id, event_ap_id)
         if not attendee.is_local and row.rsvp_ap_id:
             join = {"id": row.rsvp_ap_id, "type": "Join", "actor": attendee.ap_id, "object": event_ap_id}
             await publish(

@@ -15,7 +15,6 @@ from typing import Any
 
 from activitypub.audience import Visibility, classify
 from activitypub.jsonld import as_list, get_id, ids, language_map_value, parse_datetime
-from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server import hooks
 from server.domain import notifications
@@ -24,6 +23,7 @@ from server.domain.html import sanitise_html
 from server.domain.post_text import MAX_TAGS, is_tag_name, normalise_tag
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import try_delegates
+from server.handlers.origins import same_origin
 from server.storage import actors as actor_store
 from server.storage import objects as object_store
 from server.storage import tags as tag_store
@@ -60,7 +60,7 @@ def members_urls(obj: dict[str, Any]) -> list[str]:
 async def _embedded_or_fetched(ctx: HandlerContext, activity: Activity) -> dict[str, Any] | None:
     """The activity's object: as embedded when it is the sender's own, else fetched."""
     obj = activity.get("object")
-    if isinstance(obj, dict) and origin(get_id(obj) or "") == origin(ctx.sender.ap_id):
+    if isinstance(obj, dict) and same_origin(get_id(obj), ctx.sender.ap_id):
         return obj
     object_id = get_id(obj)
     if object_id is None:
@@ -112,7 +112,7 @@ async def on_create(ctx: HandlerContext, activity: Activity) -> Result:
     kind = obj.get("type")
     if kind not in CONTENT_TYPES:
         return Skipped(f"Create of unsupported type {kind}")
-    if owner_of(obj) != ctx.sender.ap_id or origin(obj["id"]) != origin(ctx.sender.ap_id):
+    if owner_of(obj) != ctx.sender.ap_id or not same_origin(obj["id"], ctx.sender.ap_id):
         return Skipped("Create of an object the sender does not own")
     return await store_remote_object(ctx, ctx.sender, obj, activity)
 

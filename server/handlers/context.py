@@ -12,6 +12,7 @@ from federation.dispatch import Dispatcher
 from federation.http import HttpClient
 from server.config import Settings
 from server.fetch_budget import FetchBudget
+from server.handlers.origins import CheckedDispatcher
 from server.keyring import KeyRing
 from server.remote import RemoteActors
 from server.storage.actors import ActorRow
@@ -46,5 +47,6 @@ class HandlerContext:
 
 
 HandlerDispatcher = Dispatcher[HandlerContext]
-dispatcher: HandlerDispatcher = Dispatcher()
+# Refuses (with a logged reason) an activity naming an unparsable URL as an id.
+dispatcher: HandlerDispatcher = CheckedDispatcher()
 Activity = dict[str, Any]

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from activitypub.jsonld import get_id, language_map_value
-from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server.convert.events import event_from_as
 from server.domain.publish import new_activity_id, publish
@@ -27,6 +26,7 @@ from server.domain.rsvp import answer_document, record_rsvp, withdraw
 from server.handlers.content import sanitise, store_remote_object
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import delegate
+from server.handlers.origins import same_origin
 from server.handlers.polls import is_stale
 from server.storage import actors as actor_store
 from server.storage import events as event_store
@@ -119,7 +119,7 @@ async def _answer_to_our_join(ctx: HandlerContext, activity: Activity) -> Result
     event = await _event_by_object_id(ctx, row.event_id)
     if actor is None or not actor.is_local or event is None or event.is_local:
         return None
-    if origin(ctx.sender.ap_id) != origin(event.ap_id):
+    if not same_origin(ctx.sender.ap_id, event.ap_id):
         return Skipped("answer to an RSVP from someone else than the event's server")
     async with ctx.pool.acquire() as conn, conn.transaction():
         if activity.get("type") == "Accept":
@@ -191,7 +191,7 @@ def _owned_event(ctx: HandlerContext, activity: Activity) -> dict[str, Any] | No
     if not isinstance(obj, dict) or obj.get("type") != "Event" or not isinstance(obj.get("id"), str):
         return None
     owners = {get_id(obj.get("attributedTo")), get_id(obj.get("actor"))}
-    if ctx.sender.ap_id not in owners or origin(obj["id"]) != origin(ctx.sender.ap_id):
+    if ctx.sender.ap_id not in owners or not same_origin(obj["id"], ctx.sender.ap_id):
         return None
     return obj
 
@@ -200,7 +200,7 @@ def _group_of(ctx: HandlerContext, obj: dict[str, Any]) -> str | None:
     """Mobilizon: an event created by a member and attributed to a group of the same server
     (`actor` is the member, `attributedTo` the group) belongs to that group."""
     attributed = get_id(obj.get("attributedTo"))
-    if attributed is None or attributed == ctx.sender.ap_id or origin(attributed) != origin(ctx.sender.ap_id):
+    if attributed is None or attributed == ctx.sender.ap_id or not same_origin(attributed, ctx.sender.ap_id):
         return None
     return attributed
 

@@ -30,16 +30,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from activitypub.jsonld import as_list, get_id
 from activitypub.proofs import proof_verification_method, verify_object
-from federation.authorise import activity_type, origin
+from federation.authorise import activity_type
 from federation.dispatch import Handled, Result, Skipped
 from server.domain.federation_context import Federating
 from server.domain.group_posts import addressees, announce_document
+from server.domain.media import remove_files
 from server.domain.publish import publish
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import delegate
 from server.handlers.group_moderation import announced_lock
+from server.handlers.origins import same_origin
 from server.storage import actors as actor_store
 from server.storage import instance_policy
+from server.storage import media as media_store
 from server.storage import memberships as membership_store
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
@@ -71,14 +74,14 @@ async def inner_activity(ctx: HandlerContext, activity: Activity) -> tuple[dict[
             return None, False
         actor = get_id(fetched.get("actor")) or get_id(fetched.get("attributedTo")) or ""
         status = await proof_status(ctx, fetched, actor)
-        return fetched, status is not False and origin(inner) == origin(actor)
+        return fetched, status is not False and same_origin(inner, actor)
     if not isinstance(inner, dict) or get_id(inner) is None:
         return None, False
     actor = get_id(inner.get("actor")) or ""
     status = await proof_status(ctx, inner, actor)
     if status is not None:
         return inner, status
-    same_server = origin(get_id(inner) or "") == origin(ctx.sender.ap_id) == origin(actor)
+    same_server = same_origin(get_id(inner), ctx.sender.ap_id, actor)
     return inner, same_server
 
 
@@ -125,7 +128,7 @@ async def _announced_object(ctx: HandlerContext, activity: Activity, inner: dict
     if obj is None or get_id(obj) != inner["id"]:
         return Skipped("announced object could not be fetched from its origin")
     owner_id = get_id(obj.get("attributedTo")) or get_id(obj.get("actor"))
-    if owner_id is None or origin(owner_id) != origin(obj["id"]):
+    if owner_id is None or not same_origin(owner_id, obj["id"]):
         return Skipped("announced object has no owner on its origin")
     parent = await _in_group(ctx, ctx.sender, get_id(obj.get("inReplyTo")))
     if not belongs_to(ctx.sender, obj, {}, parent):
@@ -145,7 +148,7 @@ async def remote_moderators(ctx: HandlerContext, group: ActorRow) -> set[str]:
     document = await ctx.remote.fetch_document(group.ap_id)
     value = document.get("attributedTo") if document else None
     if isinstance(value, str):
-        collection = await ctx.remote.fetch_document(value) if origin(value) == origin(group.ap_id) else None
+        collection = await ctx.remote.fetch_document(value) if same_origin(value, group.ap_id) else None
         value = (collection or {}).get("orderedItems", (collection or {}).get("items"))
     return {i for i in (get_id(v) for v in as_list(value)[:MAX_MODERATORS]) if i}
 
@@ -172,7 +175,7 @@ async def _announced_reaction(ctx: HandlerContext, inner: dict[str, Any], believ
     if not believed:
         return Skipped("announced activity could not be verified")
     actor_id = get_id(inner.get("actor"))
-    if actor_id is None or origin(actor_id) != origin(get_id(inner) or ""):
+    if actor_id is None or not same_origin(actor_id, get_id(inner)):
         return Skipped("announced activity is not its actor's own")
     actor = await ctx.remote.actor(actor_id)
     if actor is None or actor.is_local:
@@ -237,6 +240,8 @@ async def _moderate_own_group_post(ctx: HandlerContext, activity: Activity) -> R
             await publish(
                 conn, ctx.settings, ctx.keyring, group, announce_document(fed, group, activity), to_followers=True
             )
+            files = await media_store.delete_media_of_object(conn, existing.ap_id)
+        await remove_files(ctx.settings, files)  # committed: a local post's images go from disk
         return Handled("removed from the neighbourhood and announced")
     return None
 

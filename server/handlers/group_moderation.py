@@ -18,11 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from activitypub.jsonld import get_id
-from federation.authorise import activity_type, origin
+from federation.authorise import activity_type
 from federation.dispatch import Handled, Result, Skipped
 from server.domain.addressing import members_collection
 from server.handlers.context import Activity, HandlerContext
 from server.handlers.delegates import delegate
+from server.handlers.origins import same_origin
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import group_federation as group_store
@@ -86,7 +87,7 @@ async def removed_from_group(ctx: HandlerContext, activity: Activity) -> Result 
         return None
     target = get_id(activity.get("target"))
     for candidate in _group_candidates(activity, ctx.sender.ap_id):
-        if origin(candidate) != origin(ctx.sender.ap_id):
+        if not same_origin(candidate, ctx.sender.ap_id):
             continue
         group = await actor_store.actor_by_ap_id(ctx.pool, candidate)
         if group is None or group.kind != "Group" or group.is_local:

@@ -14,15 +14,18 @@
 from __future__ import annotations
 
 from activitypub.jsonld import get_id, ids, language_map_value
-from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server.domain import group_posts  # noqa: F401  (registers the group post hooks)
 from server.domain.content_notifications import notify_report
 from server.domain.membership import answer, decide_request, record_request
 from server.domain.publish import publish
-from server.handlers import group_announces  # noqa: F401  (registers Announce/Delete/Remove)
+from server.handlers import (  # noqa: F401  (they register Announce/Delete/Remove and moderators' Remove of members)
+    group_announces,
+    group_member_removals,
+)
 from server.handlers.context import Activity, HandlerContext
 from server.handlers.delegates import delegate
+from server.handlers.origins import same_origin
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import instance_policy
@@ -149,7 +152,7 @@ async def invited(ctx: HandlerContext, activity: Activity) -> Result | None:
     group_id = get_id(activity.get("object"))
     if invitee is None or not invitee.is_local or invitee.kind != "Person" or group_id is None:
         return None
-    if origin(group_id) != origin(ctx.sender.ap_id):
+    if not same_origin(group_id, ctx.sender.ap_id):
         return Skipped("Invite into a group on another server than the inviter's")
     group = await ctx.remote.actor(group_id)
     if group is None or group.kind != "Group" or group.is_local:

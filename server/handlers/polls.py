@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from activitypub.jsonld import get_id, language_map_value, parse_datetime
-from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server.convert.polls import poll_from_as, vote_from_as
 from server.domain.federation_context import Federating
@@ -21,6 +20,7 @@ from server.domain.polls import record_vote, vote_counted
 from server.handlers.content import sanitise, store_remote_object
 from server.handlers.context import Activity, HandlerContext
 from server.handlers.delegates import delegate
+from server.handlers.origins import same_origin
 from server.storage import objects as object_store
 from server.storage import polls as poll_store
 
@@ -29,7 +29,7 @@ def _owned_question(ctx: HandlerContext, activity: Activity) -> dict[str, Any] |
     obj = activity.get("object")
     if not isinstance(obj, dict) or obj.get("type") != "Question" or not isinstance(obj.get("id"), str):
         return None
-    if get_id(obj.get("attributedTo")) != ctx.sender.ap_id or origin(obj["id"]) != origin(ctx.sender.ap_id):
+    if get_id(obj.get("attributedTo")) != ctx.sender.ap_id or not same_origin(obj["id"], ctx.sender.ap_id):
         return None
     return obj
 

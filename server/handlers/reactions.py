@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from activitypub.audience import Visibility, classify
 from activitypub.jsonld import get_id
-from federation.authorise import origin
 from federation.dispatch import Handled, Result, Skipped
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import try_delegates
+from server.handlers.origins import same_origin
 from server.storage import objects as object_store
 
 
@@ -43,7 +43,7 @@ async def on_announce(ctx: HandlerContext, activity: Activity) -> Result:
         if classify(document, None) is not Visibility.PUBLIC and classify(document, None) is not Visibility.UNLISTED:
             return Skipped("Announce of a non-public object")
         author = get_id(document.get("attributedTo")) or get_id(document.get("actor"))
-        if author is None or origin(author) != origin(object_id):
+        if author is None or not same_origin(author, object_id):
             return Skipped("announced object has no owner on its origin")
         owner = await ctx.remote.actor(author)
         if owner is None:

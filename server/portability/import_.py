@@ -150,7 +150,7 @@ async def _recreate(
         await feature_rows.update_settings(conn, actor.id, _dict(archive.json("settings.json", {})))
     except feature_rows.RowRefused as exc:
         raise ImportRefused(f"settings.json does not fit this host: {exc}") from None
-    await recreate_rows(conn, archive, result, old_ap_id, actor.id, object_ids)
+    await recreate_rows(conn, archive, result, old_ap_id, actor.id, object_ids, ids.objects)
     followers = archive.json("followers.json", [])
     result.followers_in_archive = len(followers) if isinstance(followers, list) else 0
     refreshed = await actor_store.actor_by_id(conn, actor.id)
@@ -200,8 +200,10 @@ async def recreate_rows(
     old_ap_id: str,
     actor_id: int,
     object_ids: dict[str, int],
+    new_object_ap_ids: dict[str, str] | None = None,
 ) -> None:
-    """Feature-table rows, parents first; references remapped through ap_ids."""
+    """Feature-table rows, parents first; references remapped through ap_ids (also the text
+    columns of feature_rows.OBJECT_ID_COLUMNS, through `new_object_ap_ids`)."""
     tables = await feature_rows.installed_tables(conn, feature_rows.FEATURE_TABLES)
     wanted: list[str] = []
     for table in tables:
@@ -215,6 +217,9 @@ async def recreate_rows(
         keys = await feature_rows.foreign_keys(conn, table)
         for row in _rows(archive, table):
             values = {k: v for k, v in row.items() if k in columns and k != "id"}
+            for column in feature_rows.OBJECT_ID_COLUMNS.get(table, ()):
+                if isinstance(values.get(column), str):
+                    values[column] = (new_object_ap_ids or {}).get(values[column], values[column])
             for fk in keys:
                 if row.get(fk.column) is None:
                     continue

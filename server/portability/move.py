@@ -18,9 +18,9 @@ from typing import Any
 
 from activitypub.terms import PUBLIC
 from server.config import Settings
-from server.convert.to_as import actor_document
 from server.domain import posts
 from server.domain.federation_context import Federating
+from server.domain.neighbourhoods import published_actor_document
 from server.domain.publish import new_activity_id, publish
 from server.keyring import KeyRing
 from server.storage import actors as actor_store
@@ -152,7 +152,7 @@ async def move_actor(fed: Federating, actor: ActorRow, target_ap_id: str) -> Mov
 
 async def _actor_update(conn: Connection, fed: Federating, actor: ActorRow) -> dict[str, Any]:
     keys = await actor_store.keys_of_actor(conn, actor.id)
-    document = actor_document(actor, keys, fed.settings)
+    document = await published_actor_document(conn, actor, keys, fed.settings)
     return {
         "@context": AS,
         "id": new_activity_id(fed.settings),

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from server.api_openapi import openapi_document
 from server.appkeys import POOL, SETTINGS
-from server.domain.areas import neighbourhoods_in_area
+from server.domain.areas import events_in_area, neighbourhoods_in_area
 from server.domain.embeds import embed_snippets
 from server.domain.feeds import plain_text
 from server.domain.html import sanitise_html
@@ -192,7 +192,11 @@ async def list_events(request: web.Request) -> web.Response:
         after_start=cursor.moment if cursor else None,
         after_id=cursor.row_id if cursor else None,
     )
-    rows = await event_store.public_events(request.app[POOL], scope, window, count + 1)
+    pool = request.app[POOL]
+    if scope.has_area:
+        rows = await events_in_area(pool, scope, window, count + 1)
+    else:
+        rows = await event_store.public_events(pool, scope, window, count + 1)
     more = len(rows) > count
     rows = rows[:count]
     urls = Urls(request.app[SETTINGS])

@@ -1,9 +1,11 @@
 """GET /objects/{uid} and /activities/{uid}: what our local ids dereference to.
 
 Objects: the stored AS2 document when public or unlisted; 410 + Tombstone once deleted;
-followers-only, members-only and direct objects answer 404 to everyone (serving them to a
-signed, addressed recipient is not done yet). Activities (outgoing_activities): only those
-with Public in `to` or `cc`. Browsers get a plain HTML page.
+followers-only, members-only and direct objects answer 404 to AS2 clients (serving them
+to a signed, addressed recipient is not done yet); a followers-only event or poll is shown
+as a page to a signed-in reader who may see it (server.routes.pages_event_admin).
+Activities (outgoing_activities): only those with Public in `to` or `cc`. Browsers get a
+plain HTML page.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from server.convert.to_as import (
     tombstone_document,
     with_context,
 )
-from server.routes import pages_events, pages_polls
+from server.routes import pages_event_admin, pages_events, pages_polls
 from server.routes.negotiation import (
     activity_response,
     html_response,
@@ -47,7 +49,8 @@ async def get_object(request: web.Request) -> web.Response:
             return activity_response(tombstone_document(obj.ap_id, former_type=former, deleted=obj.deleted_at), 410)
         return negotiated_error(request, 410, "this post was deleted")
     if obj.visibility not in SERVED_VISIBILITIES:
-        return negotiated_error(request, 404, "not found")
+        page = None if wants_activity_json(request) else await pages_event_admin.private_object_page(request, obj)
+        return page if page is not None else negotiated_error(request, 404, "not found")
     if wants_activity_json(request):
         return activity_response(object_document(obj))
     if obj.type == "Event":

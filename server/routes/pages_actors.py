@@ -14,6 +14,7 @@ from server.storage import follows as follow_store
 from server.storage import web_reads
 from server.storage.actors import ActorRow
 from server.storage.objects import ObjectRow
+from server.web import opengraph
 from server.web.access import federating, require_resident, safe_next
 from server.web.forms import Form, read_form
 from server.web.sessions import current_actor
@@ -46,6 +47,7 @@ async def actor_page(
         "form": form or Form(),
         "actor_path": f"/@{actor.username}",
         "alternate": actor.ap_id,
+        "og": opengraph.actor_page_tags(request, actor),
         **await pages_events.actor_extras(request, actor, neighbourhood is not None),
         **await pages_organiser.neighbourhood_extras(request, actor, neighbourhood is not None),
     }

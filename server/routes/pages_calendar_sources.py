@@ -2,7 +2,8 @@
 organisers: add an `.ics` address, see each source's sync status in words (last attempt,
 last success, why the last sync stopped, how many events it holds), ask for a sync soon,
 and remove a source. Linked from the neighbourhood's manage page; every handler checks
-that the reader moderates the neighbourhood before it reads anything."""
+that the reader moderates the neighbourhood, or is an instance administrator (who may do
+this for every neighbourhood, like their other powers), before it reads anything."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from server.appkeys import POOL
 from server.domain import ical_bridge
 from server.domain.ical_bridge import InvalidCalendarUrl
 from server.routes.pages_organiser import moderated_group
+from server.storage import actors as actor_store
 from server.storage import calendar_sources as source_store
+from server.storage import neighbourhoods as neighbourhood_store
 from server.storage.actors import ActorRow
 from server.storage.calendar_sources import CalendarSourceRow
 from server.storage.neighbourhoods import NeighbourhoodRow
-from server.web.access import federating
+from server.web.access import federating, require_account
 from server.web.forms import N_, Form, read_form
 from server.web.templating import redirect, render
 
@@ -57,6 +60,23 @@ def source_view(source: CalendarSourceRow) -> SourceView:
     )
 
 
+async def managed_group(request: web.Request) -> tuple[ActorRow, NeighbourhoodRow]:
+    """(group, neighbourhood) for /neighbourhoods/{name}/calendars…: its moderators and the
+    instance administrators; 404 when there is no such neighbourhood, 403 for anyone else."""
+    try:
+        _, group, hood = await moderated_group(request)
+        return group, hood
+    except web.HTTPForbidden:
+        if not (await require_account(request)).is_admin:
+            raise
+    pool = request.app[POOL]
+    found = await actor_store.local_actor(pool, request.match_info["name"][:100])
+    found_hood = await neighbourhood_store.neighbourhood_by_actor_id(pool, found.id) if found else None
+    if found is None or found_hood is None or found.gone_at is not None:
+        raise web.HTTPNotFound(text="no such neighbourhood")
+    return found, found_hood
+
+
 async def _page(
     request: web.Request, group: ActorRow, hood: NeighbourhoodRow, form: Form, *, status: int = 200
 ) -> web.Response:
@@ -76,12 +96,12 @@ async def _page(
 
 
 async def sources_page(request: web.Request) -> web.Response:
-    _, group, hood = await moderated_group(request)
+    group, hood = await managed_group(request)
     return await _page(request, group, hood, Form())
 
 
 async def add_source(request: web.Request) -> web.Response:
-    _, group, hood = await moderated_group(request)
+    group, hood = await managed_group(request)
     pool = request.app[POOL]
     form = await read_form(request, ("url", "name"))
     form.limit("name", ical_bridge.MAX_SOURCE_NAME, N_("Use at most 200 characters."))
@@ -111,14 +131,14 @@ def _source_id(request: web.Request) -> int:
 
 
 async def remove_source(request: web.Request) -> web.Response:
-    _, group, _ = await moderated_group(request)
+    group, _ = await managed_group(request)
     if not await source_store.remove_source(request.app[POOL], group.id, _source_id(request)):
         raise web.HTTPNotFound(text="no such calendar")
     raise redirect(f"/neighbourhoods/{group.username}/calendars?removed=1")
 
 
 async def sync_soon(request: web.Request) -> web.Response:
-    _, group, _ = await moderated_group(request)
+    group, _ = await managed_group(request)
     if not await source_store.sync_soon(request.app[POOL], group.id, _source_id(request)):
         raise web.HTTPNotFound(text="no such calendar")
     raise redirect(f"/neighbourhoods/{group.username}/calendars?queued=1")

@@ -16,8 +16,11 @@ from server.domain.compose import ARTICLE_MAX_CHARS, NOTE_MAX_CHARS, Draft, Post
 from server.domain.membership import may_post
 from server.domain.post_fields import MAX_SUMMARY, MAX_TITLE, is_language_tag
 from server.domain.posts import MAX_ATTACHMENTS
+from server.domain.upload_discard import discard_uploads
 from server.routes.pages_posts import page_path, visible_post
+from server.routes.pages_thread_locks import LOCKED_REPLY
 from server.storage import actors as actor_store
+from server.storage import group_federation as group_store
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import web_reads
 from server.storage.actors import ActorRow
@@ -131,6 +134,8 @@ async def check_fields(request: web.Request, form: Form, me: ActorRow, image_alt
     reply_to = form.value("in_reply_to").strip()
     if reply_to and await visible_post(request, reply_to, me) is None:
         form.fail("content", "The post you reply to is not there any more.")
+    elif reply_to and await group_store.is_locked(request.app[POOL], reply_to):
+        form.fail("content", LOCKED_REPLY)
     for alt in image_alts:
         if not form.value(alt).strip():
             form.fail(alt, "Describe the image for people who cannot see it.")
@@ -164,16 +169,24 @@ def read_images(request: web.Request, form: Form, images: list[tuple[str, str, w
 async def store_images(
     request: web.Request, form: Form, me: ActorRow, images: list[tuple[str, str, web.FileField]], data: list[bytes]
 ) -> list[int]:
-    """Store each image (re-encoded); a refused one fails its own field."""
+    """Store each image (re-encoded); a refused one fails its own field, and then the
+    images of this submission stored before it are taken back (rows and files)."""
     settings = request.app[SETTINGS]
-    ids = []
-    for (name, alt, _), content in zip(images, data, strict=True):
-        try:
-            row = await media.store_upload(request.app[POOL], settings, me, content, form.value(alt))
-        except media.MediaRefused as refusal:
-            form.fail(name, media_error(content, settings.media_max_bytes, str(refusal)))
-            continue
-        ids.append(row.id)
+    ids: list[int] = []
+    try:
+        for (name, alt, _), content in zip(images, data, strict=True):
+            try:
+                row = await media.store_upload(request.app[POOL], settings, me, content, form.value(alt))
+            except media.MediaRefused as refusal:
+                form.fail(name, media_error(content, settings.media_max_bytes, str(refusal)))
+                continue
+            ids.append(row.id)
+    except Exception:
+        await discard_uploads(request.app[POOL], settings, me, ids)
+        raise
+    if not form.is_valid:
+        await discard_uploads(request.app[POOL], settings, me, ids)
+        return []
     return ids
 
 
@@ -213,8 +226,12 @@ async def publish_from_form(request: web.Request, me: ActorRow, data: MultiDictP
     try:
         row = await publish_draft(federating(request), me, draft)
     except PostRefused:
+        await discard_uploads(request.app[POOL], request.app[SETTINGS], me, media_ids)
         form.fail("content", "This post could not be published. Check the fields and try again.")
         return render(request, "compose.html", await compose_context(request, form), status=400)
+    except Exception:
+        await discard_uploads(request.app[POOL], request.app[SETTINGS], me, media_ids)
+        raise
     raise redirect(page_path(request, row))
 
 

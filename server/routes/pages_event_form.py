@@ -1,5 +1,10 @@
 """The event composer (/compose/event) and the organiser's edit form
-(/objects/{uid}/edit): read and check the fields, then call `server.domain.events`."""
+(/objects/{uid}/edit): read and check the fields, then call `server.domain.events`.
+
+The composer takes an optional picture with required alt text, through the same upload
+path as posts (server.domain.media: size and pixel limits, re-encoded without EXIF);
+errors show next to the image field. The edit form works for the organiser whatever the
+event's visibility."""
 
 from __future__ import annotations
 
@@ -8,20 +13,26 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
-from server.appkeys import POOL
+from server.appkeys import POOL, SETTINGS
 from server.convert.events import valid_timezone
 from server.domain import events as event_domain
-from server.routes.pages_events import organising_actor, path_of, viewable_object
+from server.domain import media
+from server.routes.pages_events import organising_actor, path_of
 from server.routes.pages_residents import html_to_text, text_to_html
 from server.storage import actors as actor_store
 from server.storage import events as event_store
 from server.storage import memberships as membership_store
+from server.storage import objects as object_store
 from server.storage import web_reads
 from server.storage.actors import ActorRow
 from server.storage.events import EventFields
+from server.urls import Urls
 from server.web.access import federating, require_resident
-from server.web.forms import N_, Form, read_form
+from server.web.csrf import csrf_middleware
+from server.web.forms import N_, Form, form_from, read_form
+from server.web.sessions import Handler
 from server.web.templating import DEFAULT_TIMEZONE, redirect, render, render_error, zone
 
 FIELDS = (
@@ -29,6 +40,9 @@ FIELDS = (
     "postal_code", "locality", "latitude", "longitude", "online_url", "capacity", "join_mode", "visibility",
 )  # fmt: skip
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
+COMPOSE_PATH = "/compose/event"
+FORM_OVERHEAD = 256 * 1024  # the text fields of the form besides the picture
+TOO_BIG = N_("This image is too big.")
 MAX_NAME = 200
 MAX_TEXT = 200
 MAX_DESCRIPTION = 10_000
@@ -36,6 +50,7 @@ MAX_CAPACITY = 100_000
 JOIN_CHOICES = (
     ("free", N_("Anyone may come")),
     ("restricted", N_("I approve each attendee")),
+    ("invite", N_("By invitation only: I invite people")),
     ("none", N_("No answers: people just come")),
     ("external", N_("People answer on another site")),
 )
@@ -146,10 +161,11 @@ async def compose_context(request: web.Request, me: ActorRow, form: Form, action
     return {
         "form": form,
         "action": action,
-        "editing": action != "/compose/event",
+        "editing": action != COMPOSE_PATH,
         "organisers": await organisers(request, me),
         "join_modes": JOIN_CHOICES,
         "visibilities": VISIBILITY_CHOICES,
+        "max_image_kib": request.app[SETTINGS].media_max_bytes // 1024,
     }
 
 
@@ -157,12 +173,63 @@ async def compose_event_page(request: web.Request) -> web.Response:
     me = await require_resident(request)
     neighbourhood = request.query.get("neighbourhood", "")[:40]
     form = Form(values={"organiser": neighbourhood, "timezone": await default_timezone(request, neighbourhood)})
-    return render(request, "compose_event.html", await compose_context(request, me, form, "/compose/event"))
+    return render(request, "compose_event.html", await compose_context(request, me, form, COMPOSE_PATH))
 
 
 async def compose_event(request: web.Request) -> web.Response:
     me = await require_resident(request)
-    form = await read_form(request, FIELDS)
+    data = await request.post()
+    try:
+        return await publish_event(request, me, data)
+    finally:
+        for value in data.values():
+            if isinstance(value, web.FileField):
+                value.file.close()
+
+
+def picture_error(content: bytes, max_bytes: int, refusal: str) -> str:
+    """The msgid shown next to the image field for a refused picture (as for posts)."""
+    if len(content) > max_bytes:
+        return TOO_BIG
+    if media.sniff_format(content) is None:
+        return N_("This file is not an image we accept. Use a JPEG, PNG, WebP or GIF image.")
+    if "pixels" in refusal or "frames" in refusal:
+        return N_("This image has too many pixels.")
+    return N_("This image could not be read.")
+
+
+def read_picture(request: web.Request, form: Form, data: MultiDictProxy[Any]) -> bytes | None:
+    """The chosen picture's bytes (None without one); too big, not an image, or no alt
+    text fails its own field at once."""
+    image = data.get("image")
+    if not isinstance(image, web.FileField) or not image.filename:  # an empty file input sends no bytes
+        image = None
+    form.limit("alt_text", media.MAX_ALT_TEXT, N_("Use at most 1500 characters."))
+    if image is None:
+        return None
+    max_bytes = request.app[SETTINGS].media_max_bytes
+    content = image.file.read(max_bytes + 1)
+    if len(content) > max_bytes or media.sniff_format(content) is None:
+        form.fail("image", picture_error(content, max_bytes, ""))
+    if not form.value("alt_text").strip():
+        form.fail("alt_text", N_("Describe the image for people who cannot see it."))
+    return content
+
+
+async def store_picture(request: web.Request, form: Form, organiser: ActorRow, content: bytes) -> int | None:
+    """Store the picture (re-encoded) as the organiser's upload; a refusal fails the field."""
+    settings = request.app[SETTINGS]
+    try:
+        row = await media.store_upload(request.app[POOL], settings, organiser, content, form.value("alt_text"))
+    except media.MediaRefused as refusal:
+        form.fail("image", picture_error(content, settings.media_max_bytes, str(refusal)))
+        return None
+    return row.id
+
+
+async def publish_event(request: web.Request, me: ActorRow, data: MultiDictProxy[Any]) -> web.Response:
+    form = form_from(data, (*FIELDS, "alt_text"))
+    picture = read_picture(request, form, data)
     choices = await organisers(request, me)
     organiser = next((a for a in choices if a.username == (form.value("organiser") or me.username)), None)
     if organiser is None:
@@ -171,11 +238,21 @@ async def compose_event(request: web.Request) -> web.Response:
     if visibility not in {value for value, _ in VISIBILITY_CHOICES}:
         form.fail("visibility", N_("Choose who may see it."))
     fields = parse_event(form)
-    if fields is None or organiser is None:
-        context = await compose_context(request, me, form, "/compose/event")
+    media_id = None
+    if picture is not None and fields is not None and organiser is not None and form.is_valid:
+        media_id = await store_picture(request, form, organiser, picture)
+    if fields is None or organiser is None or not form.is_valid:
+        if picture is not None:
+            form.fail("image", N_("Choose the image again: it is not kept when the form has an error."))
+        context = await compose_context(request, me, form, COMPOSE_PATH)
         return render(request, "compose_event.html", context, status=400)
     row = await event_domain.create_event(
-        federating(request), organiser, fields, text_to_html(form.value("description")), visibility=visibility
+        federating(request),
+        organiser,
+        fields,
+        text_to_html(form.value("description")),
+        visibility=visibility,
+        media_ids=[media_id] if media_id is not None else [],
     )
     raise redirect(path_of(request, row.ap_id))
 
@@ -200,8 +277,11 @@ def form_of(fields: EventFields, description_html: str) -> Form:
 async def editable(request: web.Request) -> tuple[ActorRow, ActorRow, str, event_store.EventRow] | None:
     """(me, the organiser I act for, description, event) when I may edit this event."""
     me = await require_resident(request)
-    obj = await viewable_object(request, "Event")
-    event = await event_store.event_by_ap_id(request.app[POOL], obj.ap_id) if obj else None
+    ap_id = Urls(request.app[SETTINGS]).object(request.match_info["uid"])
+    obj = await object_store.object_by_ap_id(request.app[POOL], ap_id)
+    if obj is None or not obj.is_local or obj.deleted_at is not None or obj.type != "Event":
+        return None  # any visibility: only the organiser gets further
+    event = await event_store.event_by_ap_id(request.app[POOL], obj.ap_id)
     acting = await organising_actor(request.app[POOL], me, event) if event else None
     if obj is None or event is None or acting is None:
         return None
@@ -234,8 +314,26 @@ async def edit_event(request: web.Request) -> web.Response:
     raise redirect(path_of(request, event.ap_id))
 
 
+@web.middleware
+async def upload_size_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The event composer may carry a picture: its body may be as big as one image plus
+    the text fields; a bigger one gets the composer back with the error at the image."""
+    if request.method != "POST" or request.path != COMPOSE_PATH or request.content_type != "multipart/form-data":
+        return await handler(request)
+    limit = request.app[SETTINGS].media_max_bytes + FORM_OVERHEAD
+    try:
+        return await handler(request.clone(client_max_size=limit))
+    except web.HTTPRequestEntityTooLarge:
+        me = await require_resident(request)
+        form = Form(values={"timezone": DEFAULT_TIMEZONE})
+        form.fail("image", TOO_BIG)
+        return render(request, "compose_event.html", await compose_context(request, me, form, COMPOSE_PATH), status=413)
+
+
 def setup(app: web.Application) -> None:
-    app.router.add_get("/compose/event", compose_event_page)
-    app.router.add_post("/compose/event", compose_event)
+    position = app.middlewares.index(csrf_middleware) if csrf_middleware in app.middlewares else 0
+    app.middlewares.insert(position, upload_size_middleware)
+    app.router.add_get(COMPOSE_PATH, compose_event_page)
+    app.router.add_post(COMPOSE_PATH, compose_event)
     app.router.add_get("/objects/{uid}/edit", edit_event_page)
     app.router.add_post("/objects/{uid}/edit", edit_event)

@@ -19,6 +19,7 @@ from server.domain import rsvp as rsvp_domain
 from server.domain.feeds import FeedLink, feed_links
 from server.storage import actors as actor_store
 from server.storage import events as event_store
+from server.storage import media as media_store
 from server.storage import memberships as membership_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
@@ -28,6 +29,7 @@ from server.storage.events import EventRow
 from server.storage.objects import ObjectRow
 from server.storage.pool import Pool
 from server.urls import Urls
+from server.web import opengraph
 from server.web.access import federating, require_resident
 from server.web.forms import N_, read_form
 from server.web.post_lists import page_path
@@ -100,8 +102,29 @@ def takes_answers(event: EventRow, now: datetime) -> bool:
     return fields.join_mode in ("free", "restricted") and fields.status != "cancelled" and not over
 
 
+async def picture_of(request: web.Request, fields: event_store.EventFields) -> dict[str, Any] | None:
+    """The event's picture for its page: URL (a path for our own media), alt text, and
+    width and height when it is ours; None without one."""
+    url = fields.image_url
+    if not url or not url.startswith(("https://", "http://")):
+        return None
+    media_prefix = request.app[SETTINGS].base_url + "/media/"
+    width = height = None
+    if url.startswith(media_prefix):
+        found = await media_store.media_by_file_name(request.app[POOL], url.removeprefix(media_prefix))
+        width, height = (found.width, found.height) if found else (None, None)
+        url = url.removeprefix(request.app[SETTINGS].base_url)
+    return {"url": url, "alt": fields.image_alt or "", "width": width, "height": height}
+
+
 async def event_page(
-    request: web.Request, obj: ObjectRow, *, error: str = "", attendee_error: str = "", status: int = 200
+    request: web.Request,
+    obj: ObjectRow,
+    *,
+    error: str = "",
+    attendee_error: str = "",
+    invite_error: str = "",
+    status: int = 200,
 ) -> web.Response:
     """An event with its details and answers (callers enforce visibility)."""
     pool = request.app[POOL]
@@ -116,6 +139,8 @@ async def event_page(
     mine = await event_store.attendee(pool, event.object_id, me.id) if me else None
     names = await event_domain.attendee_names(pool, event, acting.ap_id if acting else None)
     waiting = await event_store.attendee_ids(pool, event.object_id, "pending", MAX_WAITING) if acting else []
+    can_invite = acting is not None and event.is_local and fields.join_mode == "invite"
+    invited = await event_store.attendee_ids(pool, event.object_id, "invited", MAX_WAITING) if can_invite else []
     lang = language_of(request)
     calendar_url = event_calendar_url(request, obj)
     going = counts["going"]
@@ -148,7 +173,13 @@ async def event_page(
         "is_remote": not obj.is_local,
         "rsvp_error": error,
         "attendee_error": attendee_error,
+        "image": await picture_of(request, fields),
+        "can_invite": can_invite,
+        "invited_names": invited,
+        "invite_error": invite_error,
+        "delete_path": "/event/delete?uri=" + quote(obj.ap_id, safe="") if obj.is_local else "",
         "alternate": obj.ap_id if obj.is_local else None,
+        "og": opengraph.event_page_tags(request, obj, fields, describe_time(fields.starts_at, fields.timezone, lang)),
     }
     return render(request, "event.html", context, status=status, vary_accept=True)
 

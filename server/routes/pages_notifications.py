@@ -32,6 +32,8 @@ TEXTS = {
     "rsvp_pending": N_("%(name)s asks to come to your event"),
     "poll_votes": N_("New votes in your poll"),
     "event_invite": N_("%(name)s invited you to an event"),
+    "event_approved": N_("%(name)s let you in: you are going to the event"),
+    "event_declined": N_("%(name)s did not accept your request to come to the event"),
 }
 OTHER = N_("%(name)s did something")
 

@@ -29,8 +29,15 @@ async def forgot(request: web.Request) -> web.Response:
     form.limit("login", password_mail.MAX_IDENTIFIER)
     if not form.is_valid:
         return render(request, "forgot_password.html", context, status=400)
-    translations = request.app[TRANSLATIONS][language_of(request)]
-    mails = await password_mail.request_reset(request.app[POOL], settings, identifier, translations.gettext)
+    catalogues = request.app[TRANSLATIONS]
+    asked = language_of(request)
+
+    def gettext_for(saved: str) -> password_mail.Gettext:
+        """The account's saved language when it has one we speak, else the request's."""
+        gettext: password_mail.Gettext = catalogues[saved if saved in catalogues else asked].gettext
+        return gettext
+
+    mails = await password_mail.request_reset(request.app[POOL], settings, identifier, gettext_for)
     sender = request.app[MAIL_SENDER]
     for mail in mails:
         sender.submit(mail, "password reset")

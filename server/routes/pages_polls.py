@@ -18,6 +18,7 @@ from server.routes.pages_residents import text_to_html
 from server.storage import actors as actor_store
 from server.storage import polls as poll_store
 from server.storage.objects import ObjectRow
+from server.web import opengraph
 from server.web.access import federating, require_resident
 from server.web.forms import MAX_FIELD, N_, Form
 from server.web.post_lists import page_path
@@ -68,6 +69,7 @@ async def poll_page(request: web.Request, obj: ObjectRow, *, error: str = "", st
         "path": page_path(obj, request.app[SETTINGS].base_url),
         "alternate": obj.ap_id if obj.is_local else None,
         "lang_code": language_of(request),
+        "og": opengraph.poll_page_tags(request, obj, author),
     }
     return render(request, "poll.html", context, status=status, vary_accept=True)
 

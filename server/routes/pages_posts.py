@@ -18,14 +18,14 @@ from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
 from server.domain import posts
-from server.routes import pages_event_actions
+from server.routes import pages_event_actions, pages_thread_locks
 from server.storage import actors as actor_store
 from server.storage import objects as object_store
 from server.storage import threads
 from server.storage.actors import ActorRow
 from server.storage.objects import ObjectRow
 from server.storage.web_reads import PostView
-from server.web import post_lists
+from server.web import opengraph, post_lists
 from server.web.access import federating, require_resident
 from server.web.forms import N_, Form, read_form
 from server.web.sessions import current_actor
@@ -145,7 +145,9 @@ async def show_post(
         "delete_form": Form(),
         "alternate": ap_id if focus.is_local and focus.visibility in ("public", "unlisted") else None,
         "notice": NOTICES.get(request.query.get("done", ""), ""),
+        "og": opengraph.post_page_tags(request, focus, views[ap_id].author_name, views[ap_id].author_handle),
     }
+    context.update(await pages_thread_locks.lock_context(request, focus, me))
     context.update(forms or {})
     return render(request, "post_page.html", context, status=status, vary_accept=True)
 

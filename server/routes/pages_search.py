@@ -1,5 +1,7 @@
 """Search: people and neighbourhoods by name, posts by #tag; a signed-in resident's
-`name@host` or URL is looked up on its server (WebFinger, then a signed fetch)."""
+`name@host` or URL is looked up on its server (WebFinger, then a signed fetch). The URL of
+an event or poll we do not have yet is fetched and stored (server.handlers.lookup), and
+shown as a card linking to its page here."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import re
 
 from aiohttp import web
 
-from server.appkeys import HTTP, POOL, REMOTE, SETTINGS
+from server.appkeys import HTTP, KEYRING, POOL, REMOTE, SETTINGS
 from server.domain import handles
+from server.handlers.lookup import fetch_event_or_poll
 from server.storage import actors as actor_store
 from server.storage import web_reads
 from server.storage.actors import ActorRow
@@ -46,6 +49,16 @@ async def known_object(request: web.Request, query: str, reader_id: int | None) 
     return await readable_object(request.app[POOL], query, reader_id)
 
 
+async def fetched_object(request: web.Request, query: str, reader_id: int | None) -> ObjectRow | None:
+    """The event or poll at the URL `query`, fetched from its server and stored, when the
+    reader may see it."""
+    if not query.startswith(("https://", "http://")):
+        return None
+    app = request.app
+    stored = await fetch_event_or_poll(app[POOL], app[SETTINGS], app[KEYRING], app[REMOTE], query)
+    return await readable_object(app[POOL], query, reader_id) if stored is not None else None
+
+
 async def search(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()[:MAX_QUERY]
     me = await current_actor(request)
@@ -65,7 +78,10 @@ async def search(request: web.Request) -> web.Response:
     elif is_address:
         found = await remote_lookup(request, query)
         context["actors"] = [found] if found is not None and found.gone_at is None else []
-        if found is None:
+        fetched = await fetched_object(request, query, me.id if me else None) if found is None else None
+        if fetched is not None:
+            context["posts"] = await web_reads.with_authors(pool, [fetched])
+        elif found is None:
             context["message"] = N_("Nothing was found at that address.")
     else:
         context["actors"] = await web_reads.search_actors(pool, query)

@@ -25,7 +25,11 @@ FEATURE_TABLES = (
     "media",
     "post_tags",
     "group_posts",
+    "locked_posts",
 )
+# Text columns that hold the id of an object: an import points them at the object's new id
+# when the object came in the same archive (a post of a member stays as it is).
+OBJECT_ID_COLUMNS = {"locked_posts": ("object_ap_id",)}
 
 
 class RowRefused(ValueError):

@@ -41,6 +41,8 @@ _PUBLIC_POST = f"""o.visibility = 'public' AND o.deleted_at IS NULL AND o.in_rep
     AND o.type = ANY('{{{",".join(FEED_TYPES)}}}'::text[]) AND {VISIBLE_ACTOR} AND {NOT_HELD_BACK}"""
 
 _PUBLIC_NEIGHBOURHOOD = f"""a.kind = 'Group' AND a.is_local AND a.discoverable AND {VISIBLE_ACTOR}"""
+# The same, for queries elsewhere in storage (events placed by their neighbourhood's area).
+PUBLIC_NEIGHBOURHOOD = _PUBLIC_NEIGHBOURHOOD
 
 _POST_COLUMNS = """o.id, o.ap_id, o.type, o.content, o.published_at, o.updated_at,
     CASE WHEN jsonb_typeof(o.document -> 'url') = 'string' THEN o.document ->> 'url'

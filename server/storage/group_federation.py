@@ -81,5 +81,22 @@ async def unlock_post(db: Db, object_ap_id: str, group_id: int) -> bool:
     return affected(status) == 1
 
 
+MAX_THREAD_DEPTH = 50
+
+
 async def is_locked(db: Db, object_ap_id: str) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM locked_posts WHERE object_ap_id = $1", object_ap_id))
+    """Whether the post, or a post it replies to (up the thread, at most MAX_THREAD_DEPTH
+    steps), is locked: a lock closes the whole conversation below the locked post."""
+    return bool(
+        await db.fetchval(
+            """WITH RECURSIVE up (in_reply_to, depth) AS (
+                   SELECT in_reply_to, 0 FROM objects WHERE ap_id = $1
+                   UNION ALL
+                   SELECT o.in_reply_to, up.depth + 1 FROM objects o JOIN up ON o.ap_id = up.in_reply_to
+                   WHERE up.depth < $2)
+               SELECT EXISTS (SELECT 1 FROM locked_posts WHERE object_ap_id = $1
+                              OR object_ap_id IN (SELECT in_reply_to FROM up WHERE in_reply_to IS NOT NULL))""",
+            object_ap_id,
+            MAX_THREAD_DEPTH,
+        )
+    )

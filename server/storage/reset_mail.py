@@ -17,13 +17,14 @@ class MailTarget:
     account_id: int
     username: str
     email: str
+    locale: str = ""  # the account's saved language ('' when none was chosen)
 
 
 async def accounts_to_mail(db: Db, identifier: str) -> list[MailTarget]:
     """Active accounts with an e-mail address whose user name or e-mail address is
     `identifier` (case-insensitive); a user name match alone when there is one."""
     rows = await db.fetch(
-        """SELECT a.id AS account_id, ac.username, a.email,
+        """SELECT a.id AS account_id, ac.username, a.email, a.locale,
                   lower(ac.username) = lower($1) AS by_name
            FROM accounts a JOIN actors ac ON ac.id = a.actor_id
            WHERE ac.is_local AND ac.gone_at IS NULL AND a.state = 'active'
@@ -35,7 +36,9 @@ async def accounts_to_mail(db: Db, identifier: str) -> list[MailTarget]:
     )
     by_name = [r for r in rows if r["by_name"]]
     chosen = by_name[:1] if by_name else rows
-    return [MailTarget(int(r["account_id"]), str(r["username"]), str(r["email"])) for r in chosen]
+    return [
+        MailTarget(int(r["account_id"]), str(r["username"]), str(r["email"]), str(r["locale"] or "")) for r in chosen
+    ]
 
 
 async def lock_account(db: Db, account_id: int) -> None:

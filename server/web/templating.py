@@ -118,6 +118,7 @@ def base_context(request: web.Request) -> dict[str, Any]:
         "path": request.path_qs,
         "alternate": None,
         "feeds": [],
+        "og": [],  # OpenGraph tags of a public page (server.web.opengraph)
         "notice": "",
     }
 

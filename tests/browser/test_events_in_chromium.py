@@ -19,7 +19,7 @@ SOON = (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%d")
 async def create_event(page: Any, base: str) -> str:
     await page.goto(base + "/compose/event")
     await page.get_by_label("Name of the event").fill("Buurtfeest")
-    await page.get_by_label("Description").fill("Kom ook!")
+    await page.get_by_label("Description", exact=True).fill("Kom ook!")
     await page.locator("#f-starts").fill(f"{SOON}T14:00")
     await page.locator("#f-ends").fill(f"{SOON}T17:00")
     await page.get_by_label("Name of the place").fill("Buurthuis")

@@ -1,15 +1,21 @@
-"""An organisation follows every public neighbourhood of an area at once, and shows up
-among each neighbourhood's institutions."""
+"""An organisation follows every public neighbourhood of an area at once — by name, by a
+box or around a point (by each boundary) — and shows up among each neighbourhood's
+institutions; a neighbourhood that comes into a followed area later is followed too, once."""
 
 from __future__ import annotations
 
 import pytest
 
 from server.domain.actors import create_local_actor
-from server.domain.area_follows import NotAnOrganisation, follow_area
+from server.domain.area_follows import InvalidArea, NotAnOrganisation, follow_area
+from server.domain.follows import unfollow
+from server.domain.neighbourhoods import create_neighbourhood, update_profile
+from server.storage import actors as actor_store
 from server.storage import feeds as feed_store
 from server.storage import follows as follow_store
+from server.storage.actors import ActorRow
 from tests.harness import Instance, federating
+from tests.server.domain.test_geometry import SQUARE, TWO
 
 
 async def test_follow_area_follows_each_public_neighbourhood_once(instance: Instance) -> None:
@@ -37,3 +43,96 @@ async def test_only_organisations_follow_areas(instance: Instance) -> None:
     person = await create_local_actor(instance.pool, instance.settings, kind="Person", username="piet")
     with pytest.raises(NotAnOrganisation):
         await follow_area(federating(instance), person, "Noord")
+
+
+AMSTERDAM = (4.85, 52.33, 4.95, 52.40)
+INSIDE = {"type": "Polygon", "coordinates": [[[4.86, 52.34], [4.87, 52.34], [4.87, 52.35], [4.86, 52.34]]]}
+UTRECHT = {"type": "Polygon", "coordinates": [[[5.10, 52.09], [5.11, 52.09], [5.11, 52.10], [5.10, 52.09]]]}
+
+
+async def _state(inst: Instance, follower: ActorRow, username: str) -> str | None:
+    group = await actor_store.local_actor(inst.pool, username)
+    assert group is not None
+    return await follow_store.follow_state(inst.pool, follower.id, group.id)
+
+
+async def test_follow_area_by_box_or_point_judges_the_boundary(instance: Instance) -> None:
+    fed = federating(instance)
+    for username, boundary in (("polder", SQUARE), ("tweeling", TWO), ("utrecht", UTRECHT), ("zonder", None)):
+        await create_neighbourhood(fed, username, boundary=boundary, area_name="Oost")
+    hidden = await create_neighbourhood(fed, "verborgen", boundary=TWO)
+    await instance.pool.execute("UPDATE actors SET discoverable = false WHERE id = $1", hidden.id)
+    gemeente = await create_local_actor(instance.pool, instance.settings, kind="Organization", username="gemeente")
+    bieb = await create_local_actor(instance.pool, instance.settings, kind="Organization", username="bieb")
+
+    # a box inside polder's hole meets tweeling (no hole there) but not polder
+    assert len(await follow_area(fed, gemeente, bbox=(4.908, 52.364, 4.912, 52.366))) == 1
+    assert [await _state(instance, gemeente, n) for n in ("polder", "tweeling", "utrecht", "zonder", "verborgen")] == [
+        None,
+        "accepted",
+        None,
+        None,
+        None,
+    ]
+    # 1,200 m north of the square reaches polder and tweeling; with the name too
+    assert len(await follow_area(fed, bieb, "oost", near=(52.38, 4.91, 1200))) == 2
+    assert [await _state(instance, bieb, n) for n in ("polder", "tweeling", "utrecht")] == [
+        "accepted",
+        "accepted",
+        None,
+    ]
+    assert await follow_area(fed, bieb, "OOST", near=(52.38, 4.91, 1200)) == []  # the same area, followed
+    for bad in (
+        {"bbox": (5.0, 52.0, 4.0, 53.0)},
+        {"near": (91.0, 4.0, 10.0)},
+        {"near": (52.0, 4.0, 0.0)},
+        {"near": (52.0, 4.0, 200_000.0)},
+        {"bbox": (float("nan"), 52.0, 5.0, 53.0)},
+        {},
+    ):
+        with pytest.raises(InvalidArea):
+            await follow_area(fed, gemeente, **bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArea):
+        await follow_area(fed, gemeente, "   ")
+
+
+async def test_a_neighbourhood_that_comes_into_a_followed_area_later_is_followed(instance: Instance) -> None:
+    fed = federating(instance)
+    pool, settings = instance.pool, instance.settings
+    gemeente = await create_local_actor(pool, settings, kind="Organization", username="gemeente")
+    bieb = await create_local_actor(pool, settings, kind="Organization", username="bieb")
+    piet = await create_local_actor(pool, settings, kind="Person", username="piet")
+    assert await follow_area(fed, gemeente, bbox=AMSTERDAM) == []
+    assert await follow_area(fed, bieb, "Noord") == []
+
+    await create_neighbourhood(fed, "binnen", boundary=INSIDE)  # created inside the box
+    await create_neighbourhood(fed, "buiten", boundary=UTRECHT)
+    await create_neighbourhood(fed, "noord", area_name="noord")  # by area name
+    assert await _state(instance, gemeente, "binnen") == "accepted"
+    assert await _state(instance, gemeente, "buiten") is None
+    assert await _state(instance, bieb, "noord") == "accepted"
+    assert await _state(instance, bieb, "binnen") is None
+    (institution,) = await feed_store.institutions_following(pool, (await actor(instance, "binnen")).id)
+    assert institution.ap_id == gemeente.ap_id
+
+    # made without a boundary (as the command line does), placed in the area afterwards
+    later = await create_neighbourhood(fed, "later", founder=piet)
+    assert await _state(instance, gemeente, "later") is None
+    await update_profile(fed, piet, later, boundary=SQUARE)
+    assert await _state(instance, gemeente, "later") == "accepted"
+
+    # an organisation that unfollows one neighbourhood is not made to follow it again
+    await unfollow(fed, gemeente, later)
+    await update_profile(fed, piet, later, description="Nieuw")
+    assert await _state(instance, gemeente, "later") is None
+    # a hidden neighbourhood is not followed; nor is one followed by a Person's area (none)
+    secret = await create_neighbourhood(fed, "geheim", founder=piet)
+    await pool.execute("UPDATE actors SET discoverable = false WHERE id = $1", secret.id)
+    await update_profile(fed, piet, secret, boundary=INSIDE)
+    assert await _state(instance, gemeente, "geheim") is None
+
+
+async def actor(inst: Instance, username: str) -> ActorRow:
+    found = await actor_store.local_actor(inst.pool, username)
+    assert found is not None
+    return found

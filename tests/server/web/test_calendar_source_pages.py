@@ -1,7 +1,8 @@
 """The external-calendars page of a neighbourhood: its moderators add an .ics address (checked
 on the server, errors next to the field, in Dutch too), see each source's sync status as the
 background sync records it — a working loopback calendar, a malformed one and one on a
-private address — ask for a sync and remove a source; other residents get 403."""
+private address — ask for a sync and remove a source; instance administrators may do the
+same for any neighbourhood; other residents get 403."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from server.domain.actors import create_account
 from server.domain.ical_bridge import InvalidCalendarUrl, calendar_url
+from server.domain.neighbourhoods import create_neighbourhood
 from server.storage import calendar_sources as source_store
-from tests.harness import Canary, Instance, wait_for
+from tests.harness import Canary, Instance, federating, wait_for
 from tests.server.domain.test_ical_bridge import calendar_server
 from tests.server.web.browser_client import PageClient
 from tests.server.web.test_organiser_pages import _joined, actor, create_hood, signed_in
@@ -167,3 +170,25 @@ async def test_other_residents_cannot_see_or_change_the_calendars(instance: Inst
     async with PageClient(instance) as visitor:
         async with visitor.session.get(instance.url("/neighbourhoods/oost/calendars"), allow_redirects=False) as resp:
             assert resp.status == 303 and resp.headers["Location"].startswith("/login")
+
+
+async def test_instance_admins_manage_the_calendars_of_any_neighbourhood(instance: Instance) -> None:
+    founder = await create_account(
+        instance.pool, instance.settings, username="stichter", password="lang genoeg wachtwoord"
+    )
+    await create_neighbourhood(federating(instance), "oost", founder=founder)
+    async with signed_in(instance, "beheer", admin=True) as admin:  # an admin, no moderator of oost
+        status, page = await admin.get(PAGE)
+        assert status == 200 and "agenda.example" not in page
+        status, _, _ = await admin.submit(PAGE, {"url": "https://agenda.example/a.ics", "name": "Agenda"})
+        assert status == 200
+        oost = await actor(instance, "oost")
+        (source,) = await source_store.sources_of(instance.pool, oost.id)
+        status, page, _ = await admin.submit(f"{PAGE}/{source.id}/sync", {}, from_page=PAGE)
+        assert status == 200 and "agenda.example" in page
+        status, _, _ = await admin.submit(f"{PAGE}/{source.id}/remove", {}, from_page=PAGE)
+        assert status == 200
+        assert await source_store.sources_of(instance.pool, oost.id) == []
+        assert (await admin.get("/neighbourhoods/nergens/calendars"))[0] == 404
+    async with signed_in(instance, "mona") as mona:  # neither admin nor moderator
+        assert (await mona.get(PAGE))[0] == 403

@@ -1,0 +1,137 @@
+"""Locking a thread in our own neighbourhood across two real instances: a moderator locks a
+post from its page (CSRF form); the post page says so and offers no reply form; the lock
+reaches the member's server as Lemmy's Announce{Lock}; replies there and through the
+compose form are refused with a clear message; a reply that arrives anyway (from a server
+that ignores locks) is stored but not announced by the group; unlocking opens it again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.domain import membership, posts
+from server.domain.compose import Draft, PostRefused, publish_draft
+from server.domain.group_posts import post_to_neighbourhood
+from server.domain.membership import NotAllowed
+from server.storage import group_federation as group_store
+from tests.e2e.test_neighbourhoods import _object, _remote, _state_is
+from tests.harness import PEER_ADDRESSES, Instance, federating, running_instance, wait_for
+from tests.server.web.test_organiser_pages import actor, create_hood, signed_in
+
+
+@pytest.fixture
+async def two_instances(
+    database_server: str, template_database: str, tmp_path: Path
+) -> AsyncIterator[tuple[Instance, Instance]]:
+    async with (
+        running_instance(database_server, template_database, PEER_ADDRESSES[0], tmp_path / "a") as a,
+        running_instance(database_server, template_database, PEER_ADDRESSES[1], tmp_path / "b") as b,
+    ):
+        yield a, b
+
+
+async def _group_activity(inst: Instance, actor_ap_id: str, inner_type: str) -> dict[str, Any] | None:
+    """The newest Announce the group sent whose inner activity has `inner_type`."""
+    row = await inst.pool.fetchval(
+        """SELECT a.document FROM outgoing_activities a JOIN actors g ON g.id = a.actor_id
+           WHERE g.ap_id = $1 AND a.document->>'type' = 'Announce' AND a.document->'object'->>'type' = $2
+           ORDER BY a.id DESC LIMIT 1""",
+        actor_ap_id,
+        inner_type,
+    )
+    return dict(row) if row is not None else None
+
+
+async def _refused_on(inst: Instance, ap_id: str) -> bool:
+    return bool(
+        await inst.pool.fetchval("SELECT 1 FROM moderation_log WHERE action = 'post_refused' AND target = $1", ap_id)
+    )
+
+
+async def _locked(inst: Instance, ap_id: str, want: bool) -> bool:
+    return await group_store.is_locked(inst.pool, ap_id) == want
+
+
+async def test_a_moderator_locks_a_thread_and_it_holds_on_both_servers(
+    two_instances: tuple[Instance, Instance],
+) -> None:
+    a, b = two_instances
+    async with signed_in(a, "beheer", admin=True) as moderator, signed_in(a, "anna") as anna_browser:
+        assert (await create_hood(moderator, "oost"))[0] == 200
+        group = await actor(a, "oost")
+        anna = await actor(a, "anna")
+        assert await membership.join(federating(a), anna, group) == "accepted"
+        async with signed_in(b, "bert"):
+            bert = await actor(b, "bert")
+        group_on_b = await _remote(b, group.ap_id)
+        await membership.join(federating(b), bert, group_on_b)
+        assert await wait_for(lambda: _state_is(b, group.ap_id, bert.ap_id, "accepted"))
+
+        post = await post_to_neighbourhood(federating(a), anna, group, "Wie helpt zaterdag met opruimen?")
+        assert await wait_for(lambda: _object(b, post.ap_id))
+        page_path = "/post?uri=" + post.ap_id
+
+        # a member sees no lock button; the moderator does
+        _, page = await anna_browser.get(page_path)
+        assert 'action="/post/lock"' not in page and 'action="/compose"' in page
+        status, page, _ = await anna_browser.submit(
+            "/post/lock", {"uri": post.ap_id, "group": "oost"}, from_page=page_path
+        )
+        assert status == 403 and not await group_store.is_locked(a.pool, post.ap_id)
+        _, page = await moderator.get(page_path)
+        assert 'action="/post/lock"' in page
+
+        status, page, _ = await moderator.submit(
+            "/post/lock", {"uri": post.ap_id, "group": "oost", "reason": "Afgerond"}, from_page=page_path
+        )
+        assert status == 200 and "The conversation is locked" in page
+        assert "Locked" in page and 'action="/compose"' not in page and 'action="/post/unlock"' in page
+        assert await group_store.is_locked(a.pool, post.ap_id)
+
+        # Lemmy's shape: the moderator's Lock, announced by the group
+        announce = await _group_activity(a, group.ap_id, "Lock")
+        assert announce is not None
+        lock = announce["object"]
+        assert lock["actor"] == (await actor(a, "beheer")).ap_id and lock["object"] == post.ap_id
+        assert lock["audience"] == group.ap_id and group.ap_id in lock["cc"] and lock["summary"] == "Afgerond"
+
+        # the member's server applies it: replies there are refused
+        assert await wait_for(lambda: _locked(b, post.ap_id, True))
+        with pytest.raises(NotAllowed):
+            await post_to_neighbourhood(federating(b), bert, group_on_b, "Ik help!", in_reply_to=post.ap_id)
+        with pytest.raises(PostRefused):
+            await publish_draft(federating(b), bert, Draft(text="Ik help!", in_reply_to=post.ap_id))
+
+        # the compose form refuses a reply with a clear message
+        status, page, _ = await anna_browser.submit(
+            "/compose", {"content": "Nog één ding", "in_reply_to": post.ap_id}, from_page="/compose"
+        )
+        assert status == 400 and "This conversation is locked by the neighbourhood" in page
+
+        # a reply from a server that ignores locks is stored, but the group does not relay it
+        stray = await posts.create_note(
+            federating(b),
+            bert,
+            "Toch nog een reactie",
+            in_reply_to=post.ap_id,
+            extra_cc=[group.ap_id],
+            extra_fields={"audience": group.ap_id},
+        )
+        assert await wait_for(lambda: _refused_on(a, stray.ap_id))
+        assert not await a.pool.fetchval(
+            "SELECT 1 FROM group_posts g JOIN objects o ON o.id = g.object_id WHERE o.ap_id = $1", stray.ap_id
+        )
+
+        # unlocking opens the thread on both servers
+        status, page, _ = await moderator.submit(
+            "/post/unlock", {"uri": post.ap_id, "group": "oost"}, from_page=page_path
+        )
+        assert status == 200 and "The conversation is open again" in page and 'action="/compose"' in page
+        undo = await _group_activity(a, group.ap_id, "Undo")
+        assert undo is not None and undo["object"]["object"]["type"] == "Lock"
+        assert await wait_for(lambda: _locked(b, post.ap_id, False))
+        reply = await post_to_neighbourhood(federating(b), bert, group_on_b, "Ik help!", in_reply_to=post.ap_id)
+        assert await wait_for(lambda: _object(a, reply.ap_id))

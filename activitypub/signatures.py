@@ -183,7 +183,10 @@ def _timestamp(params: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+@lru_cache(maxsize=256)
 def parse_signature_header(value: str) -> CavageSignature:
+    """A parsed Signature header; cached, as one request's header is read several times
+    (its key id for the rate limit and the key lookup, then the verification)."""
     if len(value) > MAX_SIGNATURE_HEADER:
         raise SignatureError("signature header too large")
     params = parse_params(value)

@@ -50,7 +50,7 @@ class Settings:
     workers: int = 2
     worker_lease_seconds: int = 90
     worker_stop_grace_seconds: float = 5.0
-    delivery_concurrency: int = 32
+    delivery_concurrency: int = 128
     per_host_concurrency: int = 8
     rate_limits_enabled: bool = True
     inbox_rate_per_ip: int = 6000

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 Clock = Callable[[], float]
 IPV6_PREFIX = 64  # one IPv6 subscriber usually holds a whole /64
@@ -84,6 +85,7 @@ def retry_after_header(wait_seconds: float) -> str:
     return str(max(1, math.ceil(wait_seconds)))
 
 
+@lru_cache(maxsize=4096)
 def client_key(address: str) -> str:
     """The bucket key of a client address: the address itself, an IPv6 address its /64;
     anything unparsable (a Unix socket peer) is its own key."""

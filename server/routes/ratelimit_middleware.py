@@ -98,12 +98,15 @@ def client_address(peer: str, forwarded_for: str | None, proxies: tuple[Network,
     return peer
 
 
+SIGNATURE_HEADERS = ("signature", "signature-input")
+
+
 def signing_key(request: web.Request) -> str | None:
     """The key id a request claims to be signed with (unverified), without its fragment."""
-    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() in ("signature", "signature-input")}
+    headers = {name: value for name in SIGNATURE_HEADERS if (value := request.headers.get(name)) is not None}
     if not headers:
         return None
-    found = signature_key_id(HttpRequestParts(method=request.method, url=str(request.url), headers=headers, body=b""))
+    found = signature_key_id(HttpRequestParts(method=request.method, url="", headers=headers, body=b""))
     if found is None:
         return None
     return found[0].split("#", 1)[0][:MAX_KEY_ID]

@@ -11,7 +11,7 @@ import copy
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -242,13 +242,6 @@ class RemoteActors:
         actor in) and, with federation_allowlist_only, domains not on the allowlist."""
         host = (urlsplit(actor).hostname or "").lower()
         return await instance_policy.is_refused(self._pool, actor, host, allowlist_only=self._allowlist_only)
-
-    async def store_unless_refused(
-        self, store: Callable[[str, bool], Awaitable[bool | None]], actor: str
-    ) -> bool | None:
-        """Run `store(actor_host, allowlist_only)`: a statement that applies is_blocked's
-        policy itself (see federation.ports.FastIngest)."""
-        return await store((urlsplit(actor).hostname or "").lower(), self._allowlist_only)
 
     async def is_known_actor(self, actor: str) -> bool:
         return await actor_store.actor_by_ap_id(self._pool, actor) is not None

@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -14,6 +15,7 @@ from federation.inbox import Accepted, Ignored, InboxContext, InboxLimits, Rejec
 from federation.ports import ResolvedKey
 from server.appkeys import METRICS, POOL, REMOTE, SETTINGS
 from server.errors import json_error
+from server.inbox_batch import InboxBatcher
 from server.remote import RemoteActors, utcnow
 from server.storage import actors as actor_store
 from server.storage import inbox as inbox_store
@@ -40,6 +42,7 @@ class WakeThrottle:
 
 
 WAKE_THROTTLE = web.AppKey("inbox_wake_throttle", WakeThrottle)
+INBOX_BATCHER = web.AppKey("inbox_batcher", InboxBatcher)
 
 
 class QueueStore:
@@ -56,14 +59,14 @@ class QueueStore:
 
 
 class RememberedSenders:
-    """federation.ports.FastIngest: keys from the remote-actor memory, and the policy check
-    folded into the insert (one database round trip for a sender seen recently)."""
+    """federation.ports.FastIngest: keys from the remote-actor memory; the policy check and
+    the insert in one statement, shared with the activities that arrive at the same time
+    (server.inbox_batch)."""
 
-    def __init__(self, remote: RemoteActors, pool: Pool, recipient_id: int | None, throttle: WakeThrottle) -> None:
+    def __init__(self, remote: RemoteActors, batcher: InboxBatcher, recipient_id: int | None) -> None:
         self._remote = remote
-        self._pool = pool
+        self._batcher = batcher
         self._recipient_id = recipient_id
-        self._throttle = throttle
 
     def remembered_key(self, key_id: str) -> ResolvedKey | None:
         return self._remote.remembered_key(key_id)
@@ -71,19 +74,9 @@ class RememberedSenders:
     async def store_unless_refused(
         self, activity_id: str, actor: str, document: dict[str, Any], recipient: str | None
     ) -> bool | None:
-        async def store(host: str, allowlist_only: bool) -> bool | None:
-            return await inbox_store.store_item_unless_refused(
-                self._pool,
-                activity_id,
-                actor,
-                document,
-                self._recipient_id,
-                actor_host=host,
-                allowlist_only=allowlist_only,
-                notify=self._throttle.due(),
-            )
-
-        return await self._remote.store_unless_refused(store, actor)
+        host = (urlsplit(actor).hostname or "").lower()
+        row = inbox_store.IncomingRow(activity_id, actor, document, self._recipient_id, host)
+        return await self._batcher.store(row)
 
 
 async def read_capped(request: web.Request, limit: int) -> bytes | None:
@@ -135,7 +128,7 @@ async def inbox(request: web.Request) -> web.StreamResponse:
             keys=request.app[REMOTE],
             store=QueueStore(pool, recipient_id, request.app[WAKE_THROTTLE]),
             policy=request.app[REMOTE],
-            fast=RememberedSenders(request.app[REMOTE], pool, recipient_id, request.app[WAKE_THROTTLE]),
+            fast=RememberedSenders(request.app[REMOTE], request.app[INBOX_BATCHER], recipient_id),
             limits=InboxLimits(
                 max_depth=settings.json_max_depth,
                 max_skew=timedelta(seconds=settings.signature_max_skew_seconds),
@@ -160,6 +153,11 @@ async def inbox(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     app[WAKE_THROTTLE] = WakeThrottle()
+    app[INBOX_BATCHER] = InboxBatcher(
+        lambda: app[POOL],
+        allowlist_only=app[SETTINGS].federation_allowlist_only,
+        wake_due=app[WAKE_THROTTLE].due,
+    )
     app.router.add_post("/inbox", inbox)
     app.router.add_post("/actors/{name}/inbox", inbox)
     app.router.add_post("/actor/inbox", inbox)

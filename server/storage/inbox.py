@@ -46,38 +46,53 @@ async def store_item(
     return inserted is not None
 
 
-async def store_item_unless_refused(
-    db: Db,
-    activity_id: str,
-    actor_ap_id: str,
-    document: dict[str, Any],
-    recipient_id: int | None,
-    *,
-    actor_host: str,
-    allowlist_only: bool,
-    notify: bool = True,
-) -> bool | None:
-    """store_item after the instance policy (instance_policy.is_refused) in the same
-    statement: one round trip. None when the actor is refused (nothing stored)."""
-    refused = instance_policy.refused_condition("$2", "$5", "$6")
-    wake = ", (SELECT count(*) FROM woken) AS woken" if notify else ""
-    woken = ", woken AS (SELECT pg_notify('buurtplein_work', 'inbox') FROM stored)" if notify else ""
-    row = await db.fetchrow(
-        f"""WITH verdict AS (SELECT {refused} AS refused),
-                 stored AS (INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
-                            SELECT $1, $2, $3, $4 FROM verdict WHERE NOT verdict.refused
-                            ON CONFLICT (activity_id) DO NOTHING RETURNING id){woken}
-            SELECT (SELECT refused FROM verdict) AS refused, (SELECT id FROM stored) AS id{wake}""",
-        activity_id,
-        actor_ap_id,
-        recipient_id,
-        document,
-        instance_policy.refusal_domains(actor_host),
+@dataclass(frozen=True)
+class IncomingRow:
+    """One received activity to store, with the host its actor is on (for the policy)."""
+
+    activity_id: str
+    actor_ap_id: str
+    document: dict[str, Any]
+    recipient_id: int | None
+    actor_host: str
+
+
+async def store_rows_unless_refused(
+    db: Db, rows: list[IncomingRow], *, allowlist_only: bool, notify: bool
+) -> list[bool | None]:
+    """store_item_unless_refused for many rows in one statement, in their order (ids are
+    assigned in arrival order, so one sender's activities keep their order). Per row: True
+    stored, False seen before (also earlier in the same batch), None refused."""
+    domain_rows = [
+        (index, domain) for index, row in enumerate(rows) for domain in instance_policy.refusal_domains(row.actor_host)
+    ]
+    woken = ", woken AS (SELECT pg_notify('buurtplein_work', 'inbox') WHERE EXISTS (SELECT 1 FROM stored))"
+    records = await db.fetch(
+        f"""WITH input AS (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])
+                    WITH ORDINALITY AS i(activity_id, actor_ap_id, recipient_id, document, ord)),
+            domains AS (SELECT * FROM unnest($5::int[], $6::text[]) AS d(ord, domain)),
+            verdict AS (
+                SELECT i.*, {instance_policy.refused_condition_per_row("i", "domains", "$7")} AS refused,
+                       i.ord = (SELECT min(j.ord) FROM input j WHERE j.activity_id = i.activity_id) AS first
+                FROM input i),
+            stored AS (
+                INSERT INTO inbox_items (activity_id, actor_ap_id, recipient_id, document)
+                SELECT activity_id, actor_ap_id, recipient_id, document FROM verdict
+                WHERE first AND NOT refused ORDER BY ord
+                ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id){woken if notify else ""}
+            SELECT v.refused, v.first AND s.activity_id IS NOT NULL AS inserted
+                   {", (SELECT count(*) FROM woken) AS woken" if notify else ""}
+            FROM verdict v LEFT JOIN stored s ON s.activity_id = v.activity_id ORDER BY v.ord""",
+        [row.activity_id for row in rows],
+        [row.actor_ap_id for row in rows],
+        [row.recipient_id for row in rows],
+        [row.document for row in rows],
+        [index + 1 for index, _ in domain_rows],
+        [domain for _, domain in domain_rows],
         allowlist_only,
     )
-    if row["refused"]:
-        return None
-    return row["id"] is not None
+    return [None if record["refused"] else bool(record["inserted"]) for record in records]
 
 
 async def claim_items(db: Db, limit: int, lease_seconds: int) -> list[InboxItem]:

@@ -95,6 +95,22 @@ def refusal_domains(host: str) -> list[str]:
     return domain_and_parents(_host_only(host))
 
 
+def refused_condition_per_row(row: str, domains: str, allowlist_only: str) -> str:
+    """refused_condition for each row of a batch: `row` has `actor_ap_id` and `ord`;
+    `domains` is a relation of (ord, domain) with each row's refusal_domains."""
+    return f"""(EXISTS (SELECT 1 FROM actors WHERE ap_id = {row}.actor_ap_id AND suspended_at IS NOT NULL)
+               OR EXISTS (SELECT 1 FROM {domains} d JOIN domain_blocks b ON b.domain = d.domain
+                          WHERE d.ord = {row}.ord AND b.severity = 'suspend')
+               OR ({allowlist_only}::boolean
+                   AND NOT EXISTS (SELECT 1 FROM {domains} d JOIN allowed_domains w ON w.domain = d.domain
+                                   WHERE d.ord = {row}.ord))
+               OR EXISTS (SELECT 1 FROM actor_blocks b
+                          JOIN actors blocker ON blocker.id = b.blocker_id
+                          JOIN actors blocked ON blocked.id = b.blocked_id
+                          WHERE blocker.kind = 'Application' AND blocker.is_local
+                            AND blocked.ap_id = {row}.actor_ap_id))"""
+
+
 def refused_condition(actor: str, domains: str, allowlist_only: str) -> str:
     """The SQL condition of is_refused, over the given parameters (an actor id, the
     refusal_domains of its host as text[], and the allowlist-only flag), so the inbox can

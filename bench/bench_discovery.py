@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import multiprocessing
 import os
 import socket
@@ -38,6 +39,7 @@ from server.storage.pool import connect, create_pool, with_database
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 AS2 = "application/activity+json"
+DISTINCT_ACTORS = 500  # the second pair of cases asks for these in turn
 
 
 def free_port() -> int:
@@ -95,8 +97,10 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def load(url: str, accept: str, requests: int, concurrency: int) -> float:
-    """Requests per second for `requests` GETs of `url`, `concurrency` in flight."""
+async def load(url: str | list[str], accept: str, requests: int, concurrency: int) -> float:
+    """Requests per second for `requests` GETs of `url` (or of the URLs in turn),
+    `concurrency` in flight."""
+    urls = itertools.cycle([url] if isinstance(url, str) else url)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         remaining = requests
@@ -106,7 +110,7 @@ async def load(url: str, accept: str, requests: int, concurrency: int) -> float:
             nonlocal remaining, failures
             while remaining > 0:
                 remaining -= 1
-                async with session.get(url, headers={"Accept": accept}) as resp:
+                async with session.get(next(urls), headers={"Accept": accept}) as resp:
                     await resp.read()
                     failures += resp.status != 200
 
@@ -144,6 +148,8 @@ async def main() -> None:
         settings = settings_for(port, dsn)
         pool = await create_pool(dsn)
         await create_local_actor(pool, settings, kind="Group", username="oosterpark", name="Oosterpark")
+        for index in range(DISTINCT_ACTORS):
+            await create_local_actor(pool, settings, kind="Person", username=f"bewoner{index}", name=f"Bewoner {index}")
         await pool.close()
 
         children.append(spawn.Process(target=run_instance, args=(port, dsn), daemon=True))
@@ -165,12 +171,20 @@ async def main() -> None:
         print(f"{n} GETs each, {c} concurrent, server and baseline in their own processes")
         baseline = await load(baseline_url, AS2, n, c)
         print(f"baseline (bare aiohttp + orjson, no database): {baseline:8.0f} req/s")
-        for label, url, accept in (
-            ("actor document (AS2)", actor_url, AS2),
-            ("WebFinger acct:", webfinger_url, "application/jrd+json"),
-        ):
+        base = f"http://{HOST}:{port}"
+        many_actors = [f"{base}/actors/bewoner{i}" for i in range(DISTINCT_ACTORS)]
+        many_webfinger = [
+            f"{base}/.well-known/webfinger?resource=acct:bewoner{i}@{HOST}:{port}" for i in range(DISTINCT_ACTORS)
+        ]
+        cases: list[tuple[str, str | list[str], str]] = [
+            ("actor document (AS2), one actor", actor_url, AS2),
+            ("WebFinger acct:, one actor", webfinger_url, "application/jrd+json"),
+            (f"actor document (AS2), {DISTINCT_ACTORS} actors in turn", many_actors, AS2),
+            (f"WebFinger acct:, {DISTINCT_ACTORS} actors in turn", many_webfinger, "application/jrd+json"),
+        ]
+        for label, url, accept in cases:
             rate = await load(url, accept, n, c)
-            print(f"{label:<47}{rate:8.0f} req/s  {rate / baseline:6.1%} of baseline")
+            print(f"{label:<52}{rate:8.0f} req/s  {rate / baseline:6.1%} of baseline")
     finally:
         for child in children:
             child.terminate()

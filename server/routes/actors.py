@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
+from server.coalescing import Coalescer
 from server.convert.to_as import actor_document, area_place, tombstone_document
 from server.routes.authorized_fetch import public_document
 from server.routes.negotiation import (
@@ -28,6 +29,8 @@ MAX_RENDERED = 2048
 # keys; one app has one Settings): a changed row is a new key, so nothing goes stale, and
 # each request still reads the row (one round trip) but skips building and serialising.
 RENDERED = web.AppKey("rendered_actor_documents", dict)
+# Local actors by lower-cased username; concurrent lookups share one query.
+ACTOR_LOOKUP = web.AppKey("local_actor_lookup", Coalescer[str, actor_store.ActorDocumentRow])
 
 
 def rendered_document(
@@ -52,7 +55,7 @@ def rendered_document(
 
 async def serve_actor(request: web.Request, username: str) -> web.Response:
     as2 = wants_activity_json(request)
-    found = await actor_store.local_actor_for_document(request.app[POOL], username)
+    found = await request.app[ACTOR_LOOKUP].get(username.lower())
     if found is None:
         return negotiated_error(request, 404, "no such actor")
     actor, public_keys, area_name, boundary_json = found
@@ -82,6 +85,7 @@ async def instance_actor(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app[RENDERED] = {}
+    app[ACTOR_LOOKUP] = Coalescer(lambda names: actor_store.local_actors_for_document(app[POOL], names))
     app.router.add_get("/actors/{name}", actor)
     app.router.add_get("/@{name}", actor)
     app.router.add_get("/actor", instance_actor)

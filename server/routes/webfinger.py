@@ -22,10 +22,10 @@ from activitypub.webfinger import (
     build_jrd,
     parse_resource,
 )
-from server.appkeys import POOL, SETTINGS
+from server.appkeys import SETTINGS
 from server.config import Settings
+from server.routes.actors import ACTOR_LOOKUP
 from server.routes.negotiation import json_body_response
-from server.storage import actors as actor_store
 from server.urls import INSTANCE_ACTOR_USERNAME, Urls
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -69,9 +69,10 @@ async def webfinger(request: web.Request) -> web.Response:
         username = username_from_url(parsed.url or "", settings)
     if not username:
         return jrd_error(404, "no such resource")
-    actor = await actor_store.local_actor(request.app[POOL], username)
-    if actor is None:
+    found = await request.app[ACTOR_LOOKUP].get(username.lower())
+    if found is None:
         return jrd_error(404, "no such account")
+    actor = found[0]
     if actor.gone_at is not None:
         return jrd_error(410, "this account is gone")
     urls = Urls(settings)

@@ -251,28 +251,32 @@ async def local_actor_with_keys(db: Db, username: str) -> tuple[ActorRow, list[P
     return ActorRow(**values), public_keys
 
 
-async def local_actor_for_document(
-    db: Db, username: str
-) -> tuple[ActorRow, list[PublicKeyRow], str, str | None] | None:
-    """What GET /actors/{name} renders, in one round trip: the local actor, its public keys
-    and, for a neighbourhood, its area name and GeoJSON boundary (as JSON text)."""
-    row = await db.fetchrow(
+ActorDocumentRow = tuple[ActorRow, list[PublicKeyRow], str, str | None]
+
+
+async def local_actors_for_document(db: Db, usernames: list[str]) -> dict[str, ActorDocumentRow]:
+    """What GET /actors/{name} and WebFinger render, for many usernames in one round trip,
+    keyed by the lower-cased username: the local actor, its public keys and, for a
+    neighbourhood, its area name and GeoJSON boundary (as JSON text)."""
+    rows = await db.fetch(
         f"""SELECT {_ACTOR_COLUMNS},
                    (SELECT coalesce(jsonb_agg(jsonb_build_array(k.key_id, k.algorithm, k.public_pem)
                                               ORDER BY k.algorithm DESC), '[]'::jsonb)
                     FROM actor_keys k WHERE k.actor_id = actors.id) AS public_keys,
                    (SELECT n.area_name FROM neighbourhoods n WHERE n.actor_id = actors.id) AS area_name,
                    (SELECT n.boundary::text FROM neighbourhoods n WHERE n.actor_id = actors.id) AS boundary_json
-            FROM actors WHERE is_local AND lower(username) = lower($1)""",
-        username,
+            FROM actors WHERE is_local AND lower(username) = ANY($1::text[])""",
+        [name.lower() for name in usernames],
     )
-    if row is None:
-        return None
-    values = dict(row)
-    public_keys = [PublicKeyRow(*item) for item in values.pop("public_keys")]
-    area_name, boundary_json = values.pop("area_name") or "", values.pop("boundary_json")
-    values["also_known_as"] = tuple(values["also_known_as"] or ())
-    return ActorRow(**values), public_keys, area_name, boundary_json
+    found: dict[str, ActorDocumentRow] = {}
+    for row in rows:
+        values = dict(row)
+        public_keys = [PublicKeyRow(*item) for item in values.pop("public_keys")]
+        area_name, boundary_json = values.pop("area_name") or "", values.pop("boundary_json")
+        values["also_known_as"] = tuple(values["also_known_as"] or ())
+        actor = ActorRow(**values)
+        found[actor.username.lower()] = (actor, public_keys, area_name, boundary_json)
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,67 @@
+"""Coalesced lookups: keys asked for together share one fetch; each caller gets its own
+value (None when missing); a failed fetch fails every caller in it; a lookup made after a
+fetch was sent is not answered by it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import pytest
+
+from server.coalescing import Coalescer
+
+
+class Source:
+    def __init__(self) -> None:
+        self.data = {"a": 1, "b": 2}
+        self.calls: list[list[str]] = []
+        self.fail = False
+
+    async def fetch(self, keys: list[str]) -> Mapping[str, int]:
+        self.calls.append(sorted(keys))
+        snapshot = dict(self.data)  # what the statement sees when it starts
+        await asyncio.sleep(0.01)
+        if self.fail:
+            raise ConnectionError("database away")
+        return {key: snapshot[key] for key in keys if key in snapshot}
+
+
+async def test_lookups_made_together_share_one_fetch() -> None:
+    source = Source()
+    lookup: Coalescer[str, int] = Coalescer(source.fetch)
+    results = await asyncio.gather(*(lookup.get(key) for key in ["a", "b", "a", "missing"] * 5))
+    assert results == [1, 2, 1, None] * 5
+    assert source.calls == [["a", "b", "missing"]]
+
+
+async def test_a_failed_fetch_fails_every_caller_and_the_next_one_runs_again() -> None:
+    source = Source()
+    source.fail = True
+    lookup: Coalescer[str, int] = Coalescer(source.fetch)
+    results = await asyncio.gather(lookup.get("a"), lookup.get("b"), return_exceptions=True)
+    assert all(isinstance(result, ConnectionError) for result in results)
+    source.fail = False
+    assert await lookup.get("a") == 1
+
+
+async def test_a_lookup_after_the_fetch_was_sent_sees_newer_data() -> None:
+    source = Source()
+    lookup: Coalescer[str, int] = Coalescer(source.fetch)
+    first = asyncio.create_task(lookup.get("a"))
+    await asyncio.sleep(0.001)  # the first fetch is on its way
+    source.data["a"] = 10
+    second = await lookup.get("a")
+    assert await first == 1
+    assert second == 10
+    assert len(source.calls) == 2
+
+
+@pytest.mark.parametrize("count", [1, 300])
+async def test_many_keys_are_split_into_bounded_fetches(count: int) -> None:
+    source = Source()
+    source.data = {str(i): i for i in range(count)}
+    lookup: Coalescer[str, int] = Coalescer(source.fetch)
+    results = await asyncio.gather(*(lookup.get(str(i)) for i in range(count)))
+    assert results == list(range(count))
+    assert all(len(call) <= 256 for call in source.calls)

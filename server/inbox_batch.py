@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from server.coalescing import Flushes
 from server.storage import inbox as inbox_store
 from server.storage.pool import Pool
 
@@ -30,20 +31,16 @@ class InboxBatcher:
         self._allowlist_only = allowlist_only
         self._wake_due = wake_due  # () -> bool: whether this statement should NOTIFY
         self._pending: list[_Pending] = []
-        self._running: set[asyncio.Task[None]] = set()
+        self._flushes = Flushes(self._flush, MAX_STATEMENTS)
 
     async def store(self, row: inbox_store.IncomingRow) -> bool | None:
         """True: stored; False: seen before; None: refused by the instance policy."""
         future: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(row, future))
-        if len(self._running) < MAX_STATEMENTS:
-            task = asyncio.create_task(self._flush())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        self._flushes.start()
         return await future
 
     async def _flush(self) -> None:
-        await asyncio.sleep(0)  # let the requests handled in this loop iteration join
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:

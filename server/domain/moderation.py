@@ -119,6 +119,29 @@ async def remove_post(
     return True
 
 
+
+MAX_REASON = 500
+
+
+def moderator_activity(
+    fed: Federating, kind: str, moderator: ActorRow, group: ActorRow, object_ap_id: str, reason: str
+) -> dict[str, Any]:
+    """A moderator's activity on an object in a neighbourhood (FEP-1b12: public, addressed
+    to the group, with `audience`), the reason as `summary`: Delete, Lock."""
+    activity: dict[str, Any] = {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": kind,
+        "actor": moderator.ap_id,
+        "object": object_ap_id,
+        "to": [PUBLIC],
+        "cc": [group.ap_id],
+        "audience": group.ap_id,
+    }
+    if reason:
+        activity["summary"] = reason[:MAX_REASON]
+    return activity
+
 async def _federate_removal(
     conn: Connection,
     fed: Federating,
@@ -130,18 +153,7 @@ async def _federate_removal(
 ) -> None:
     """The moderator's signed Delete to the author's server, announced by the group."""
     author = await actor_store.actor_by_ap_id(conn, author_ap_id)
-    delete: dict[str, Any] = {
-        "@context": AS,
-        "id": new_activity_id(fed.settings),
-        "type": "Delete",
-        "actor": moderator.ap_id,
-        "object": object_ap_id,
-        "to": [PUBLIC],
-        "cc": [group.ap_id],
-        "audience": group.ap_id,
-    }
-    if reason:
-        delete["summary"] = reason[:500]
+    delete = moderator_activity(fed, "Delete", moderator, group, object_ap_id, reason)
     inboxes = [author.inbox_url] if author is not None and not author.is_local else []
     signed = await publish(conn, fed.settings, fed.keyring, moderator, delete, inboxes=inboxes)
     await publish(conn, fed.settings, fed.keyring, group, announce_document(fed, group, signed), to_followers=True)

@@ -14,6 +14,7 @@ from activitypub.terms import PUBLIC
 from server.domain.federation_context import Federating
 from server.domain.group_posts import announce_document, is_members_only_for, publish_announce
 from server.domain.membership import NotAllowed, require_moderator
+from server.domain.moderation import moderator_activity
 from server.domain.publish import new_activity_id, publish
 from server.storage import group_federation as group_store
 from server.storage import instance_policy
@@ -24,7 +25,6 @@ from server.storage.actors import ActorRow, Db
 from server.storage.pool import Connection
 
 AS = "https://www.w3.org/ns/activitystreams"
-MAX_REASON = 500
 
 
 class ThreadLocked(NotAllowed):
@@ -40,19 +40,7 @@ async def refuse_reply_to_locked(db: Db, in_reply_to: str | None) -> None:
 def lock_document(
     fed: Federating, moderator: ActorRow, group: ActorRow, object_ap_id: str, reason: str
 ) -> dict[str, Any]:
-    lock: dict[str, Any] = {
-        "@context": AS,
-        "id": new_activity_id(fed.settings),
-        "type": "Lock",
-        "actor": moderator.ap_id,
-        "object": object_ap_id,
-        "to": [PUBLIC],
-        "cc": [group.ap_id],
-        "audience": group.ap_id,
-    }
-    if reason:
-        lock["summary"] = reason[:MAX_REASON]
-    return lock
+    return moderator_activity(fed, "Lock", moderator, group, object_ap_id, reason)
 
 
 async def _announce(

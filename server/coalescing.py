@@ -18,22 +18,31 @@ MAX_STATEMENTS = 4  # statements in flight at once
 
 class Flushes:
     """The flush tasks of one batcher: at most `limit` at a time, each starting after the
-    current loop iteration, so that the requests handled in it are all in its batch."""
+    current loop iteration, so that the requests handled in it are all in its batch.
+
+    A flush counts as running until its last look at the queue (found empty) returns, with
+    no await in between, so a request queued at any moment either sees a running flush
+    that will still take it or starts one."""
 
     def __init__(self, flush: Callable[[], Awaitable[None]], limit: int) -> None:
         self._flush = flush
         self._limit = limit
-        self._running: set[asyncio.Task[None]] = set()
+        self._active = 0
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references while they run
 
     def start(self) -> None:
-        if len(self._running) < self._limit:
+        if self._active < self._limit:
+            self._active += 1
             task = asyncio.create_task(self._run())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _run(self) -> None:
-        await asyncio.sleep(0)
-        await self._flush()
+        try:
+            await asyncio.sleep(0)
+            await self._flush()
+        finally:
+            self._active -= 1
 
 
 class Coalescer(Generic[K, V]):

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from server.coalescing import Coalescer
+from server.coalescing import Coalescer, Flushes
 
 
 class Source:
@@ -65,3 +65,34 @@ async def test_many_keys_are_split_into_bounded_fetches(count: int) -> None:
     results = await asyncio.gather(*(lookup.get(str(i)) for i in range(count)))
     assert results == list(range(count))
     assert all(len(call) <= 256 for call in source.calls)
+
+
+async def test_a_lookup_queued_while_every_flush_is_ending_is_still_answered() -> None:
+    source = Source()
+    lookup: Coalescer[str, int] = Coalescer(source.fetch)
+    # fill every flush slot, then ask again at the moment they all finish
+    first = [asyncio.create_task(lookup.get(str(i))) for i in range(8)]
+    await asyncio.gather(*first)
+    late = await asyncio.wait_for(lookup.get("a"), timeout=2)
+    assert late == 1
+
+
+async def test_flushes_never_exceed_their_limit_and_all_finish() -> None:
+    running = 0
+    peak = 0
+
+    async def flush() -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.005)
+        running -= 1
+
+    flushes = Flushes(flush, 2)
+    for _ in range(10):
+        flushes.start()
+    await asyncio.sleep(0.05)
+    assert peak <= 2 and running == 0
+    flushes.start()  # slots are free again
+    await asyncio.sleep(0.02)
+    assert peak <= 2

@@ -293,7 +293,12 @@ class Workers:
                 continue
             try:
                 claimed = await delivery_store.claim_deliveries(
-                    self.pool, free, self.settings.worker_lease_seconds, skip_hosts=self._saturated_hosts()
+                    self.pool,
+                    free,
+                    self.settings.worker_lease_seconds,
+                    skip_hosts=self._saturated_hosts(),
+                    # what may run for a host plus what may wait for it here
+                    per_host=2 * self.settings.per_host_concurrency,
                 )
             except Exception as exc:
                 await self._database_trouble(exc)

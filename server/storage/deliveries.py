@@ -62,21 +62,31 @@ async def insert_activity(
 
 
 async def claim_deliveries(
-    db: Db, limit: int, lease_seconds: int, *, skip_hosts: Sequence[str] = ()
+    db: Db, limit: int, lease_seconds: int, *, skip_hosts: Sequence[str] = (), per_host: int | None = None
 ) -> list[Delivery]:
-    """Claim up to `limit` ready deliveries (not for paused hosts, nor for `skip_hosts`)."""
+    """Claim up to `limit` ready deliveries (not for paused hosts, nor for `skip_hosts`),
+    at most `per_host` of them for any one host: a fan-out to one big host does not fill
+    the claim with rows that could only wait."""
     rows = await db.fetch(
-        """WITH claimed AS (
+        """WITH candidates AS (
+               SELECT d.id, d.host, d.next_attempt_at FROM deliveries d
+               LEFT JOIN hosts h ON h.host = d.host
+               WHERE d.state = 'queued' AND d.next_attempt_at <= now()
+                 AND (d.locked_until IS NULL OR d.locked_until < now())
+                 AND (h.paused_until IS NULL OR h.paused_until <= now())
+                 AND NOT (d.host = ANY($3::text[]))
+               ORDER BY d.next_attempt_at, d.id LIMIT $1 * 4 FOR UPDATE OF d SKIP LOCKED),
+           chosen AS (
+               SELECT id FROM (
+                   SELECT id, next_attempt_at,
+                          row_number() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS nth
+                   FROM candidates) ranked
+               WHERE $4::int IS NULL OR nth <= $4::int
+               ORDER BY next_attempt_at, id LIMIT $1),
+           claimed AS (
                UPDATE deliveries SET locked_until = now() + make_interval(secs => $2),
                       attempts = attempts + 1
-               WHERE id IN (
-                   SELECT d.id FROM deliveries d
-                   LEFT JOIN hosts h ON h.host = d.host
-                   WHERE d.state = 'queued' AND d.next_attempt_at <= now()
-                     AND (d.locked_until IS NULL OR d.locked_until < now())
-                     AND (h.paused_until IS NULL OR h.paused_until <= now())
-                     AND NOT (d.host = ANY($3::text[]))
-                   ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED)
+               WHERE id IN (SELECT id FROM chosen)
                RETURNING id, activity_id, inbox_url, host, attempts)
            SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id, a.document,
                   h.consecutive_failures, h.paused_until, h.failure_days, h.unavailable_since,
@@ -86,6 +96,7 @@ async def claim_deliveries(
         limit,
         lease_seconds,
         list(skip_hosts),
+        per_host,
     )
     return [_delivery(r) for r in rows]
 

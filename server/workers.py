@@ -42,6 +42,9 @@ INBOX_MAX_ATTEMPTS = 5
 BATCH = 20
 HOST_BUSY_RETRY = timedelta(seconds=2)
 INBOX_IN_FLIGHT = 32  # claimed activities waiting or running, per unit of `workers`
+# claimed activities of one sender waiting or running here: a sender whose activities are
+# slow (its objects on a black-holed host) holds a few slots, never all of them
+PER_SENDER_IN_HAND = 4
 
 
 def to_state(row: HostRow) -> hoststate.HostState:
@@ -204,7 +207,11 @@ class Workers:
                 continue
             try:
                 items = await inbox_store.claim_items(
-                    self.pool, min(BATCH, in_flight - waiting), self.settings.worker_lease_seconds
+                    self.pool,
+                    min(BATCH, in_flight - waiting),
+                    self.settings.worker_lease_seconds,
+                    skip_actors=[sender for sender, queue in chains.items() if len(queue) >= PER_SENDER_IN_HAND],
+                    per_actor=PER_SENDER_IN_HAND,
                 )
             except Exception as exc:
                 await self._database_trouble(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,21 +96,36 @@ async def store_rows_unless_refused(
     return [None if record["refused"] else bool(record["inserted"]) for record in records]
 
 
-async def claim_items(db: Db, limit: int, lease_seconds: int) -> list[InboxItem]:
-    """Claim ready rows for this worker; an expired lease (a killed worker) frees them again."""
+async def claim_items(
+    db: Db, limit: int, lease_seconds: int, *, skip_actors: Sequence[str] = (), per_actor: int | None = None
+) -> list[InboxItem]:
+    """Claim ready rows for this worker, oldest first; an expired lease (a killed worker)
+    frees them again. Not for `skip_actors` (senders with enough in hand here), and at most
+    `per_actor` rows of one sender, its oldest: a slow sender's backlog never fills the
+    claim, and its order is kept."""
     rows = await db.fetch(
-        """UPDATE inbox_items SET locked_until = now() + make_interval(secs => $2),
-                  attempts = attempts + 1
-           WHERE id IN (
-               SELECT id FROM inbox_items
+        """WITH candidates AS (
+               SELECT id, actor_ap_id FROM inbox_items
                WHERE state = 'queued' AND next_attempt_at <= now()
                  AND (locked_until IS NULL OR locked_until < now())
-               ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                 AND NOT (actor_ap_id = ANY($3::text[]))
+               ORDER BY id LIMIT $1 * 4 FOR UPDATE SKIP LOCKED),
+           chosen AS (
+               SELECT id FROM (
+                   SELECT id, row_number() OVER (PARTITION BY actor_ap_id ORDER BY id) AS nth
+                   FROM candidates) ranked
+               WHERE $4::int IS NULL OR nth <= $4::int
+               ORDER BY id LIMIT $1)
+           UPDATE inbox_items SET locked_until = now() + make_interval(secs => $2),
+                  attempts = attempts + 1
+           WHERE id IN (SELECT id FROM chosen)
            RETURNING id, activity_id, actor_ap_id, recipient_id, document, attempts""",
         limit,
         lease_seconds,
+        list(skip_actors),
+        per_actor,
     )
-    return [InboxItem(**dict(r)) for r in rows]
+    return sorted((InboxItem(**dict(r)) for r in rows), key=lambda item: item.id)
 
 
 async def finish_item(db: Db, item_id: int, state: str, error: str | None = None) -> None:

@@ -59,3 +59,17 @@ async def test_concurrent_requests_share_statements_and_all_commit(instance: Ins
         )
         assert set(statuses) == {202}
         assert await stored(instance) == len({body for _, body in bodies})
+
+
+async def test_a_claim_takes_a_few_oldest_rows_per_sender_and_skips_senders_in_hand(instance: Instance) -> None:
+    slow = [row(f"https://slow.example/{i}", "https://slow.example/u", "slow.example") for i in range(20)]
+    quick = [row(f"https://quick.example/{i}", "https://quick.example/u", "quick.example") for i in range(3)]
+    await inbox_store.store_rows_unless_refused(instance.pool, slow + quick, allowlist_only=False, notify=False)
+    claimed = await inbox_store.claim_items(instance.pool, 10, 60, per_actor=4)
+    assert [item.activity_id for item in claimed] == [f"https://slow.example/{i}" for i in range(4)] + [
+        f"https://quick.example/{i}" for i in range(3)
+    ]
+    skipped = await inbox_store.claim_items(instance.pool, 10, 60, skip_actors=["https://slow.example/u"])
+    assert skipped == []
+    rest = await inbox_store.claim_items(instance.pool, 10, 60, per_actor=4)
+    assert [item.activity_id for item in rest] == [f"https://slow.example/{i}" for i in range(4, 8)]

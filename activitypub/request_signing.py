@@ -26,9 +26,10 @@ from activitypub.signatures import (
     as_utc,
     cavage_key_id,
     expects_body_digest,
+    general_cavage,
     signing_string,
+    simple_cavage,
     url_authority,
-    verify_cavage,
 )
 
 __all__ = [
@@ -68,9 +69,13 @@ def verify_request(
     """Verify an incoming request's signature with the sender's (already loaded) key."""
     rfc9421 = "signature-input" in parts.headers
     try:
+        if not rfc9421:  # the direct path for the usual draft-cavage shape first
+            simple = simple_cavage(parts, public_key, now, max_skew)
+            if simple is not None:
+                return simple
         if rfc9421:
             return verify_rfc9421(parts, public_key, now=now, max_skew=max_skew)
-        return verify_cavage(parts, public_key, now=now, max_skew=max_skew)
+        return general_cavage(parts, public_key, now=now, max_skew=max_skew)
     except Exception:  # never raise on hostile input; the reason stays generic
         return VerifyResult(False, None, "rfc9421" if rfc9421 else "cavage", "malformed request")
 

@@ -24,6 +24,7 @@ import asyncio
 import json
 import tempfile
 import time
+import tracemalloc
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -136,21 +137,23 @@ async def ingest(inst: Instance, senders: list[str], bad: list[str], count: int)
 async def deliver(inst: Instance, group: ActorRow, notes: int, fast_inbox_prefix: str) -> float:
     """Deliveries per second to the fast sink, from the first publish until all are done."""
     started = time.perf_counter()
-    before = await _fast_done(inst, fast_inbox_prefix)
+    after = int(await inst.pool.fetchval("SELECT coalesce(max(id), 0) FROM deliveries"))
     for i in range(notes):
         await posts.create_note(federating(inst), group, f"bericht {i}")
-    expected = before + notes * await _fast_followers(inst, group, fast_inbox_prefix)
+    expected = notes * await _fast_followers(inst, group, fast_inbox_prefix)
 
     async def done() -> bool:
-        return await _fast_done(inst, fast_inbox_prefix) >= expected
+        return await _fast_done(inst, fast_inbox_prefix, after) >= expected
 
     await until(done, 300)
-    return (expected - before) / (time.perf_counter() - started)
+    return expected / (time.perf_counter() - started)
 
 
-async def _fast_done(inst: Instance, prefix: str) -> int:
+async def _fast_done(inst: Instance, prefix: str, after: int) -> int:
+    """Finished deliveries to the fast sink among those made after row `after` (only this
+    round's rows are counted, so the check costs the same in every round)."""
     value = await inst.pool.fetchval(
-        "SELECT count(*) FROM deliveries WHERE state = 'done' AND inbox_url LIKE $1", prefix + "%"
+        "SELECT count(*) FROM deliveries WHERE id > $1 AND state = 'done' AND inbox_url LIKE $2", after, prefix + "%"
     )
     return int(value)
 
@@ -201,6 +204,7 @@ async def measure(inst: Instance, args: argparse.Namespace, fast_base: str, bad_
     bad_followers = [await add_actor(inst, base, "follower") for base in bad_bases]
     rss: list[float] = [rss_mib()]
     ends = time.monotonic() + args.seconds
+    first_snapshot: tracemalloc.Snapshot | None = None
     rounds = 0
     while True:
         clean_in = await ingest(inst, senders, [], args.activities)
@@ -213,6 +217,10 @@ async def measure(inst: Instance, args: argparse.Namespace, fast_base: str, bad_
         faulty_out = await deliver(inst, group, args.notes, fast_base)
         rounds += 1
         rss.append(rss_mib())
+        if args.trace_memory and rounds == 1:
+            tracemalloc.start(12)
+        elif args.trace_memory and rounds == 2:
+            first_snapshot = tracemalloc.take_snapshot()
         print(
             f"round {rounds}: ingest {clean_in:6.0f}/s clean, {faulty_in:6.0f}/s faulty ({faulty_in / clean_in:4.0%}); "
             f"delivery {clean_out:6.0f}/s clean, {faulty_out:6.0f}/s faulty ({faulty_out / clean_out:4.0%}); "
@@ -224,6 +232,23 @@ async def measure(inst: Instance, args: argparse.Namespace, fast_base: str, bad_
     print(f"RSS of the process (instance and load generator): first {rss[0]:.0f} MiB, after round 1 {rss[1]:.0f} MiB, "
           f"last {rss[-1]:.0f} MiB, max {max(rss):.0f} MiB over {rounds} rounds")  # fmt: skip
     print("target: faulty within 10 % of clean; RSS flat after the first round")
+    if first_snapshot is not None:
+        print_growth(first_snapshot, tracemalloc.take_snapshot())
+
+
+def print_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot) -> None:
+    """The Python allocations that grew most between the two snapshots."""
+    noise = [
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+    ]
+    growth = last.filter_traces(noise).compare_to(first.filter_traces(noise), "traceback")
+    total = sum(stat.size_diff for stat in growth)
+    print(f"Python heap growth since round 2 (tracemalloc): {total / 1024:.0f} KiB; largest:")
+    for stat in growth[:12]:
+        print(f"  {stat.size_diff / 1024:8.0f} KiB {stat.count_diff:+7d} blocks")
+        for line in stat.traceback.format()[-6:]:
+            print("      " + line)
 
 
 def main() -> None:
@@ -233,6 +258,9 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=1000, help="activities per ingest measurement")
     parser.add_argument("--notes", type=int, default=5, help="notes per delivery measurement")
     parser.add_argument("--followers", type=int, default=200, help="followers on the fast sink")
+    parser.add_argument(
+        "--trace-memory", action="store_true", help="trace Python allocations from round 2 on (slower); print what grew"
+    )
     args = parser.parse_args()
     if args.quick:
         args.seconds = min(args.seconds, 120.0)

@@ -1,5 +1,5 @@
 """The `buurtplein` command: serve | worker | migrate | create-neighbourhood | create-user | check |
-clean-media.
+clean-media | prune-queues.
 
 A user's mistake (bad setting, unreachable database, occupied port) ends with one clear
 line on stderr and a non-zero exit status, never a traceback.
@@ -21,6 +21,7 @@ from server.logs import configure_logging
 from server.media_housekeeping import clean_media_command
 from server.portability.commands import PORTABILITY_COMMANDS
 from server.portability.resident_commands import RESIDENT_COMMANDS
+from server.queue_housekeeping import prune_queues_command
 from server.runtime import StartupError
 from server.storage.embedded import EmbeddedDatabaseRefused
 from server.storage.migrations import MigrationError
@@ -210,7 +211,7 @@ def _pool(settings: Settings) -> Any:
     return migrated_pool(settings)
 
 
-for _command in (*PORTABILITY_COMMANDS, *RESIDENT_COMMANDS, clean_media_command):
+for _command in (*PORTABILITY_COMMANDS, *RESIDENT_COMMANDS, clean_media_command, prune_queues_command):
     cli.add_command(_command)
 
 

@@ -52,6 +52,7 @@ class Settings:
     worker_stop_grace_seconds: float = 5.0
     delivery_concurrency: int = 128
     per_host_concurrency: int = 8
+    finished_jobs_retention_hours: float = 168.0
     rate_limits_enabled: bool = True
     inbox_rate_per_ip: int = 6000
     inbox_burst_per_ip: int = 600
@@ -119,6 +120,7 @@ _FIELD_TYPES: dict[str, str] = {
     "worker_stop_grace_seconds": "float",
     "delivery_concurrency": "int",
     "per_host_concurrency": "int",
+    "finished_jobs_retention_hours": "float",
     "fetch_timeout_seconds": "float",
     "connect_timeout_seconds": "float",
     "authorized_fetch": "bool",
@@ -246,6 +248,11 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("smtp_from must be an e-mail address when smtp_host is set (BUURTPLEIN_SMTP_FROM)")
     if not 0 < settings.smtp_port < 65536:
         raise ConfigError("smtp_port must be between 1 and 65535 (BUURTPLEIN_SMTP_PORT)")
+    if settings.finished_jobs_retention_hours * 3600 <= 2 * settings.signature_max_skew_seconds:
+        raise ConfigError(
+            "finished_jobs_retention_hours must be longer than twice signature_max_skew_seconds "
+            "(received activities must stay deduplicated while a replayed signature could still pass)"
+        )
     for name in (
         "inbox_max_bytes",
         "json_max_depth",

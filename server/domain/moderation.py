@@ -119,7 +119,6 @@ async def remove_post(
     return True
 
 
-
 MAX_REASON = 500
 
 
@@ -141,6 +140,7 @@ def moderator_activity(
     if reason:
         activity["summary"] = reason[:MAX_REASON]
     return activity
+
 
 async def _federate_removal(
     conn: Connection,

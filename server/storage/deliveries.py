@@ -226,3 +226,16 @@ async def update_host(pool: Pool, host: str, change: Callable[[HostRow], HostRow
         changed = change(await host_row(conn, host))
         await save_host(conn, changed)
         return changed
+
+
+async def delete_finished(db: Db, finished_before: datetime, limit: int) -> int:
+    """Delete up to `limit` done or failed deliveries finished before `finished_before`
+    (queued ones are never touched; the activities themselves stay); the number deleted."""
+    status = await db.execute(
+        """DELETE FROM deliveries WHERE id IN (
+               SELECT id FROM deliveries
+               WHERE state <> 'queued' AND finished_at < $1 LIMIT $2)""",
+        finished_before,
+        limit,
+    )
+    return int(status.split()[-1])

@@ -151,3 +151,16 @@ async def retry_item(db: Db, item_id: int, at: datetime, error: str) -> None:
 async def count_by_state(db: Db) -> dict[str, int]:
     rows = await db.fetch("SELECT state, count(*) AS n FROM inbox_items GROUP BY state")
     return {r["state"]: int(r["n"]) for r in rows}
+
+
+async def delete_finished(db: Db, finished_before: datetime, limit: int) -> int:
+    """Delete up to `limit` processed, ignored or failed activities finished before
+    `finished_before` (queued ones are never touched); the number deleted."""
+    status = await db.execute(
+        """DELETE FROM inbox_items WHERE id IN (
+               SELECT id FROM inbox_items
+               WHERE state <> 'queued' AND finished_at < $1 LIMIT $2)""",
+        finished_before,
+        limit,
+    )
+    return int(status.split()[-1])

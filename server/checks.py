@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from server.config import Settings
 from server.runtime import resolve_dsn
 from server.storage.embedded import EmbeddedDatabaseRefused
+from server.storage.maintenance import autovacuum_on
 from server.storage.migrations import MigrationError, migration_status
-from server.storage.pool import DatabaseUnavailable, connect, redact_dsn
+from server.storage.pool import Connection, DatabaseUnavailable, connect, redact_dsn
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,22 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
                 )
             else:
                 results.append(CheckResult("migrations", True, f"{len(status.applied)} applied"))
+        results.append(await _check_autovacuum(conn))
     finally:
         await conn.close()
     return results
+
+
+async def _check_autovacuum(conn: Connection) -> CheckResult:
+    """Autovacuum off is allowed (the workers vacuum the queue tables themselves) but
+    worth knowing: every other table then keeps its dead rows until someone vacuums."""
+    if await autovacuum_on(conn):
+        return CheckResult("autovacuum", True, "on")
+    return CheckResult(
+        "autovacuum",
+        True,
+        "off: the workers vacuum the queue tables themselves; switch it on in postgresql.conf for the other tables",
+    )
 
 
 def _check_data_dir(settings: Settings) -> CheckResult:

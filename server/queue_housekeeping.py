@@ -11,6 +11,14 @@ activities stay deduplicated well past any replay: a signature older than
 longer (server/config.py). Our own outgoing activities are kept: they are served to
 fetches. Each pass deletes in batches of `BATCH` rows, so no statement holds its locks
 for long.
+
+Every row of a queue is updated two or three times (claimed, then finished), each update
+leaving a dead row version behind. PostgreSQL's autovacuum removes them; where it is
+switched off (it is a server setting the operator may not control), dead rows pile up
+and every claim gets slower. So these processes also look at the queue tables every
+`VACUUM_CHECK_SECONDS` and VACUUM one whose dead rows exceed `DEAD_ROWS_MIN` and a fifth
+of its live rows, when autovacuum is off (for the server or that table). `VACUUM (SKIP_LOCKED)` never waits for
+another process doing the same.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from server.appkeys import POOL, SETTINGS
 from server.config import Settings
 from server.storage import deliveries as delivery_store
 from server.storage import inbox as inbox_store
+from server.storage import maintenance
 
 if TYPE_CHECKING:
     from server.storage.pool import Pool
@@ -36,6 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 3600.0
 BATCH = 5000
+VACUUM_CHECK_SECONDS = 60.0
+DEAD_ROWS_MIN = 5000
 
 
 @dataclass(frozen=True)
@@ -82,19 +93,56 @@ async def run_queue_pruning(
             log.exception("queue pruning pass failed")
 
 
+def due_for_vacuum(rows: maintenance.TableRows, dead_rows_min: int = DEAD_ROWS_MIN) -> bool:
+    """Whether we vacuum a queue table ourselves: autovacuum does not look after it and
+    its dead rows are many, in number and against its live rows."""
+    return not rows.autovacuum and rows.dead >= dead_rows_min and rows.dead * 5 >= rows.live
+
+
+async def vacuum_queues_when_needed(pool: Pool, *, dead_rows_min: int = DEAD_ROWS_MIN) -> list[str]:
+    """VACUUM each queue table that is due (see due_for_vacuum); their names."""
+    vacuumed = []
+    for rows in await maintenance.queue_table_rows(pool):
+        if due_for_vacuum(rows, dead_rows_min):
+            await maintenance.vacuum_queue_table(pool, rows.table)
+            vacuumed.append(rows.table)
+    return vacuumed
+
+
+async def run_queue_vacuum(pool: Pool, stop: asyncio.Event, *, interval: float = VACUUM_CHECK_SECONDS) -> None:
+    """Check the queue tables every `interval` seconds until `stop` (see the module text)."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+            return
+        except TimeoutError:
+            pass
+        try:
+            vacuumed = await vacuum_queues_when_needed(pool)
+            if vacuumed:
+                log.info("queue tables vacuumed (autovacuum is off)", extra={"tables": ",".join(vacuumed)})
+        except Exception:
+            log.exception("queue vacuum check failed")
+
+
+async def run_queue_housekeeping(pool: Pool, settings: Settings, stop: asyncio.Event) -> None:
+    """Pruning and the vacuum check side by side, until `stop`."""
+    await asyncio.gather(run_queue_pruning(pool, settings, stop), run_queue_vacuum(pool, stop))
+
+
 async def _background(app: web.Application) -> AsyncIterator[None]:
     if app[SETTINGS].workers <= 0:
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(run_queue_pruning(app[POOL], app[SETTINGS], stop))
+    task = asyncio.create_task(run_queue_housekeeping(app[POOL], app[SETTINGS], stop))
     yield
     stop.set()
     await task
 
 
 def setup(app: web.Application) -> None:
-    """Run the hourly queue pruning in this web process when it runs workers."""
+    """Run the queue pruning and vacuum check in this web process when it runs workers."""
     app.cleanup_ctx.append(_background)
 
 

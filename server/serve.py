@@ -61,7 +61,7 @@ async def work_forever(settings: Settings) -> None:
     from server.domain.federation_context import Federating
     from server.media_housekeeping import run_media_cleaning
     from server.metrics import Metrics
-    from server.queue_housekeeping import run_queue_pruning
+    from server.queue_housekeeping import run_queue_housekeeping
     from server.services import open_services
     from server.workers import Workers
 
@@ -72,7 +72,7 @@ async def work_forever(settings: Settings) -> None:
         calendars_stop = asyncio.Event()
         calendars = asyncio.create_task(run_calendar_sync(fed, calendars_stop))
         media_cleaning = asyncio.create_task(run_media_cleaning(pool, settings, calendars_stop))
-        queue_pruning = asyncio.create_task(run_queue_pruning(pool, settings, calendars_stop))
+        queue_pruning = asyncio.create_task(run_queue_housekeeping(pool, settings, calendars_stop))
         log.info("workers running", extra={"inbox_in_flight": 32 * max(1, settings.workers)})
         await _stop_event().wait()
         log.info("stopping workers between jobs")

@@ -88,6 +88,7 @@ def test_migrate_create_and_check(fresh_database: str, tmp_path: Path) -> None:
     after = run_cli("check", env=env)
     assert after.returncode == 0, after.stdout
     assert "[FAIL]" not in after.stdout
+    assert "autovacuum" in after.stdout
 
 
 def test_serve_refuses_an_occupied_port(fresh_database: str, tmp_path: Path) -> None:

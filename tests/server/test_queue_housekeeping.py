@@ -1,6 +1,6 @@
 """Finished queue rows are deleted after the retention, in batches; queued rows and our
 own activities stay; `prune-queues` does the same pass; the retention cannot be shorter
-than the replay window."""
+than the replay window; queue tables that autovacuum does not look after are vacuumed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 from server import queue_housekeeping
 from server.config import ConfigError, Settings, _validate
 from server.domain.actors import create_local_actor
-from server.queue_housekeeping import prune_queues
+from server.queue_housekeeping import due_for_vacuum, prune_queues, vacuum_queues_when_needed
+from server.storage import maintenance
 from tests.harness import Instance
 from tests.server.test_cli import run_cli
 
@@ -135,3 +136,39 @@ def test_the_retention_must_outlast_the_replay_window() -> None:
     with pytest.raises(ConfigError, match="finished_jobs_retention_hours"):
         _validate(Settings(finished_jobs_retention_hours=1.5, signature_max_skew_seconds=3600))
     _validate(Settings(finished_jobs_retention_hours=2.5, signature_max_skew_seconds=3600))
+
+
+def test_only_tables_autovacuum_does_not_look_after_and_with_many_dead_rows_are_due() -> None:
+    rows = maintenance.TableRows
+    assert due_for_vacuum(rows("deliveries", live=10_000, dead=6_000, autovacuum=False))
+    assert not due_for_vacuum(rows("deliveries", live=10_000, dead=6_000, autovacuum=True))
+    assert not due_for_vacuum(rows("deliveries", live=100_000, dead=6_000, autovacuum=False))
+    assert not due_for_vacuum(rows("deliveries", live=100, dead=4_000, autovacuum=False))
+
+
+async def _dead_rows(instance: Instance, table: str) -> int:
+    found = {r.table: r for r in await maintenance.queue_table_rows(instance.pool)}
+    return found[table].dead
+
+
+async def test_dead_queue_rows_are_vacuumed_where_autovacuum_is_off(instance: Instance) -> None:
+    import asyncio
+
+    await instance.pool.execute("ALTER TABLE inbox_items SET (autovacuum_enabled = false)")
+    for i in range(300):
+        await _inbox_row(instance, f"row-{i}", "done", 1)
+    for _ in range(2):
+        await instance.pool.execute("UPDATE inbox_items SET attempts = attempts + 1")
+    vacuumed: list[str] = []
+    for _ in range(100):  # the statistics reach the views within about a second
+        vacuumed = await vacuum_queues_when_needed(instance.pool, dead_rows_min=300)
+        if vacuumed:
+            break
+        await asyncio.sleep(0.1)
+    assert vacuumed == ["inbox_items"]
+    for _ in range(100):
+        if await _dead_rows(instance, "inbox_items") == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert await _dead_rows(instance, "inbox_items") == 0
+    assert await instance.pool.fetchval("SELECT count(*) FROM inbox_items WHERE attempts = 2") == 300

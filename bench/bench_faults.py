@@ -208,11 +208,11 @@ async def measure(inst: Instance, args: argparse.Namespace, fast_base: str, bad_
     rounds = 0
     while True:
         clean_in = await ingest(inst, senders, [], args.activities)
-        faulty_in = await ingest(inst, senders, bad, args.activities)
+        faulty_in = await ingest(inst, senders, [] if args.no_faults else bad, args.activities)
         for actor in bad_followers:
             await inst.pool.execute("DELETE FROM follows WHERE follower_id = $1", actor.id)
         clean_out = await deliver(inst, group, args.notes, fast_base)
-        for actor in bad_followers:
+        for actor in [] if args.no_faults else bad_followers:
             await follow(inst, group, actor)
         faulty_out = await deliver(inst, group, args.notes, fast_base)
         rounds += 1
@@ -258,6 +258,9 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=1000, help="activities per ingest measurement")
     parser.add_argument("--notes", type=int, default=5, help="notes per delivery measurement")
     parser.add_argument("--followers", type=int, default=200, help="followers on the fast sink")
+    parser.add_argument(
+        "--no-faults", action="store_true", help="a control run: the 'faulty' rounds get no bad peers either"
+    )
     parser.add_argument(
         "--trace-memory", action="store_true", help="trace Python allocations from round 2 on (slower); print what grew"
     )

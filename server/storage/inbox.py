@@ -96,6 +96,26 @@ async def store_rows_unless_refused(
     return [None if record["refused"] else bool(record["inserted"]) for record in records]
 
 
+# The oldest queued rows, read in id order from inbox_items_claim_idx (queued rows only),
+# so a claim costs the same however many finished rows the table holds.
+CLAIM_SQL = """WITH candidates AS (
+        SELECT id, actor_ap_id FROM inbox_items
+        WHERE state = 'queued' AND next_attempt_at <= now()
+          AND (locked_until IS NULL OR locked_until < now())
+          AND NOT (actor_ap_id = ANY($3::text[]))
+        ORDER BY id LIMIT $1 * 4 FOR UPDATE SKIP LOCKED),
+    chosen AS (
+        SELECT id FROM (
+            SELECT id, row_number() OVER (PARTITION BY actor_ap_id ORDER BY id) AS nth
+            FROM candidates) ranked
+        WHERE $4::int IS NULL OR nth <= $4::int
+        ORDER BY id LIMIT $1)
+    UPDATE inbox_items SET locked_until = now() + make_interval(secs => $2),
+           attempts = attempts + 1
+    WHERE id IN (SELECT id FROM chosen)
+    RETURNING id, activity_id, actor_ap_id, recipient_id, document, attempts"""
+
+
 async def claim_items(
     db: Db, limit: int, lease_seconds: int, *, skip_actors: Sequence[str] = (), per_actor: int | None = None
 ) -> list[InboxItem]:
@@ -104,22 +124,7 @@ async def claim_items(
     `per_actor` rows of one sender, its oldest: a slow sender's backlog never fills the
     claim, and its order is kept."""
     rows = await db.fetch(
-        """WITH candidates AS (
-               SELECT id, actor_ap_id FROM inbox_items
-               WHERE state = 'queued' AND next_attempt_at <= now()
-                 AND (locked_until IS NULL OR locked_until < now())
-                 AND NOT (actor_ap_id = ANY($3::text[]))
-               ORDER BY id LIMIT $1 * 4 FOR UPDATE SKIP LOCKED),
-           chosen AS (
-               SELECT id FROM (
-                   SELECT id, row_number() OVER (PARTITION BY actor_ap_id ORDER BY id) AS nth
-                   FROM candidates) ranked
-               WHERE $4::int IS NULL OR nth <= $4::int
-               ORDER BY id LIMIT $1)
-           UPDATE inbox_items SET locked_until = now() + make_interval(secs => $2),
-                  attempts = attempts + 1
-           WHERE id IN (SELECT id FROM chosen)
-           RETURNING id, activity_id, actor_ap_id, recipient_id, document, attempts""",
+        CLAIM_SQL,
         limit,
         lease_seconds,
         list(skip_actors),

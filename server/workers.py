@@ -290,8 +290,9 @@ class Workers:
     async def _delivery_loop(self) -> None:
         """Keep up to `delivery_concurrency` deliveries in flight: claim a batch whenever half
         the slots are free; sleep only when the queue has nothing ready. At most
-        `per_host_concurrency` run for one host; a few more wait here for that host, and
-        the rest go back to the queue, so a black-holed host never takes every slot."""
+        `per_host_concurrency` run for one host; up to twice as many more wait here for
+        that host, and the rest go back to the queue, so a black-holed host never takes
+        every slot."""
         capacity = self.settings.delivery_concurrency
         while not self._stopping.is_set():
             free = capacity - len(self._running) - sum(len(q) for q in self._host_waiting.values())
@@ -332,7 +333,9 @@ class Workers:
             self._start(delivery)
             return True
         waiting = self._host_waiting.setdefault(delivery.host, deque())
-        if len(waiting) < limit:
+        # a claim holds at most 2 × limit rows of one host, and never for a host that is
+        # already full here: they all fit, and none goes back to wait out HOST_BUSY_RETRY
+        if len(waiting) < 2 * limit:
             waiting.append(delivery)
             return True
         return False

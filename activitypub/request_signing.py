@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import email.utils
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import hashes
@@ -34,8 +35,11 @@ from activitypub.signatures import (
 
 __all__ = [
     "HttpRequestParts",
+    "PendingSignature",
     "Scheme",
     "VerifyResult",
+    "prepare_cavage_request",
+    "raw_sign",
     "sign_cavage",
     "sign_request",
     "signature_key_id",
@@ -97,19 +101,28 @@ def sign_request(
     Content-Digest + Signature-Input + Signature (label ``sig1``). A body method
     (POST/PUT/PATCH) always gets a digest, of no bytes when `body` is None.
     """
-    own = _CAVAGE_OWN if scheme == "cavage" else _RFC9421_OWN
+    if scheme == "rfc9421":
+        out = _with_host_and_date(url, headers, now, _RFC9421_OWN)
+        return sign_rfc9421(method, url, out, body, key_id=key_id, private_key=private_key, now=now)
+    pending = prepare_cavage_request(method, url, headers, body, key_id=key_id, private_key=private_key, now=now)
+    return pending.complete(raw_sign(private_key, pending.data))
+
+
+def _with_host_and_date(url: str, headers: Mapping[str, str], now: datetime, own: tuple[str, ...]) -> dict[str, str]:
     skip = {"host", "date", *own}
     out = {name: value for name, value in headers.items() if name.lower() not in skip}
     out["Host"] = url_authority(url)
     out["Date"] = email.utils.format_datetime(as_utc(now), usegmt=True)
-    if scheme == "rfc9421":
-        return sign_rfc9421(method, url, out, body, key_id=key_id, private_key=private_key, now=now)
-    return sign_cavage(method, url, out, body, key_id=key_id, private_key=private_key)
+    return out
 
 
-def _sign_bytes(key: PrivateKey, data: bytes) -> bytes:
+_PKCS1V15, _SHA256 = padding.PKCS1v15(), hashes.SHA256()
+
+
+def raw_sign(key: PrivateKey, data: bytes) -> bytes:
+    """The bare signature of `data`: RSASSA-PKCS1-v1_5 with SHA-256, or Ed25519."""
     if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return key.sign(data, _PKCS1V15, _SHA256)
     return key.sign(data)
 
 
@@ -117,6 +130,64 @@ def _quoted(value: str) -> str:
     if any(c in value for c in '"\\') or not value.isprintable():
         raise ValueError("value cannot be sent in a Signature header")
     return f'"{value}"'
+
+
+@dataclass(frozen=True)
+class PendingSignature:
+    """A draft-cavage request ready for its signature: the key signs `data`, and
+    :meth:`complete` gives the headers to send. Splitting the two lets the costly
+    public-key operation run elsewhere (a signing thread) while everything that needs
+    the interpreter stays with the caller."""
+
+    data: bytes
+    headers: dict[str, str]
+    signature_prefix: str  # the Signature header up to the signature value
+
+    def complete(self, signature: bytes) -> dict[str, str]:
+        out = dict(self.headers)
+        out["Signature"] = f'{self.signature_prefix}"{base64.b64encode(signature).decode("ascii")}"'
+        return out
+
+
+def prepare_cavage_request(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    key_id: str,
+    private_key: PrivateKey,
+    now: datetime,
+) -> PendingSignature:
+    """:func:`sign_request` for draft-cavage up to the signature itself."""
+    out = _with_host_and_date(url, headers, now, _CAVAGE_OWN)
+    return prepare_cavage(method, url, out, body, key_id=key_id, private_key=private_key)
+
+
+def prepare_cavage(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    key_id: str,
+    private_key: PrivateKey,
+) -> PendingSignature:
+    """:func:`sign_cavage` up to the signature itself."""
+    out = dict(headers)
+    names = ["(request-target)", "host", "date"]
+    with_body = body is not None or expects_body_digest(method, body)
+    if with_body:
+        out["Digest"] = make_digest(body or b"")
+        names.append("digest")
+    lower = {name.lower(): value for name, value in out.items()}
+    extra = "content-type" if with_body else "accept"
+    if extra in lower:
+        names.append(extra)
+    text = signing_string(method, url, lower, names)
+    algorithm = "rsa-sha256" if isinstance(private_key, rsa.RSAPrivateKey) else "hs2019"
+    prefix = f'keyId={_quoted(key_id)},algorithm="{algorithm}",headers="{" ".join(names)}",signature='
+    return PendingSignature(text.encode("utf-8"), out, prefix)
 
 
 def sign_cavage(
@@ -134,20 +205,5 @@ def sign_cavage(
     ``(request-target) host date [accept]`` otherwise; ``rsa-sha256`` for RSA keys,
     ``hs2019`` for Ed25519 keys.
     """
-    out = dict(headers)
-    names = ["(request-target)", "host", "date"]
-    with_body = body is not None or expects_body_digest(method, body)
-    if with_body:
-        out["Digest"] = make_digest(body or b"")
-        names.append("digest")
-    lower = {name.lower(): value for name, value in out.items()}
-    extra = "content-type" if with_body else "accept"
-    if extra in lower:
-        names.append(extra)
-    text = signing_string(method, url, lower, names)
-    signature = base64.b64encode(_sign_bytes(private_key, text.encode("utf-8"))).decode("ascii")
-    algorithm = "rsa-sha256" if isinstance(private_key, rsa.RSAPrivateKey) else "hs2019"
-    out["Signature"] = (
-        f'keyId={_quoted(key_id)},algorithm="{algorithm}",headers="{" ".join(names)}",signature="{signature}"'
-    )
-    return out
+    pending = prepare_cavage(method, url, headers, body, key_id=key_id, private_key=private_key)
+    return pending.complete(raw_sign(private_key, pending.data))

@@ -154,6 +154,14 @@ def role_sinks(count: int, control_port: int) -> None:
     asyncio.run(main())
 
 
+def loop_thread_cpu() -> float:
+    """CPU seconds of this process's main thread (the event loop), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/self/task/{os.getpid()}/stat", encoding="ascii") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 # --- raw signing rates -----------------------------------------------------------------------
 
 
@@ -194,6 +202,7 @@ class Result:
     publish_seconds: float
     seconds: float
     cpu: float
+    loop_cpu: float  # of the event-loop thread alone (the rest: the signing thread)
     sink_cpu: float
     pg_cpu: float
     sinks: dict[str, Any]
@@ -289,6 +298,7 @@ async def scenario(
             expected = int(await conn.fetchval("SELECT count(*) FROM deliveries"))
         workers = Workers(settings, pool, http, keyring, remote, Metrics())
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
+        loop0 = loop_thread_cpu()
         sink0, pg0 = sinks.cpu(), postgres_cpu()
         started = time.perf_counter()
         task = asyncio.create_task(workers.run())
@@ -306,6 +316,7 @@ async def scenario(
             await workers.stop()
             await asyncio.wait_for(task, 60)
         usage1 = resource.getrusage(resource.RUSAGE_SELF)
+        loop_cpu = loop_thread_cpu() - loop0
         sink_cpu, pg_cpu = sinks.cpu() - sink0, postgres_cpu() - pg0
     if finished < expected:
         raise RuntimeError(f"{name}: only {finished} of {expected} deliveries finished in {RUN_TIMEOUT} s")
@@ -321,6 +332,7 @@ async def scenario(
         publish_seconds,
         seconds,
         cpu,
+        loop_cpu,
         sink_cpu,
         pg_cpu,
         await control(session, control_port, "stats"),
@@ -338,7 +350,8 @@ def show(result: Result, baseline: float, baseline_name: str) -> None:
     )
     print(f"    publish (create_note, {n} rows queued, one transaction): {result.publish_seconds * 1000:.0f} ms")
     print(
-        f"    CPU per delivery: this process {result.cpu / n * 1e6:.0f} µs, sinks "
+        f"    CPU per delivery: this process {result.cpu / n * 1e6:.0f} µs (event loop "
+        f"{result.loop_cpu / n * 1e6:.0f} µs, other threads {(result.cpu - result.loop_cpu) / n * 1e6:.0f} µs), sinks "
         f"{result.sink_cpu / n * 1e6:.0f} µs, PostgreSQL {result.pg_cpu / n * 1e6:.0f} µs"
         f"   (this process busy {result.cpu / result.seconds:.0%} of the wall time)"
     )

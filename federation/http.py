@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from ipaddress import ip_address
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -221,10 +221,19 @@ class HttpClient:
     async def _sign(
         self, signer: RequestSigner, method: str, url: str, headers: dict[str, str], body: bytes | None
     ) -> dict[str, str]:
-        """The signed headers; a signer marked ``costly`` runs on the signing thread."""
+        """The signed headers; a signer marked ``costly`` runs on the signing thread. One
+        that also offers two steps (``prepare`` giving a PendingSignature-like object with
+        ``data`` and ``complete``, and ``raw`` signing bytes) sends only ``raw`` there: the
+        thread then never holds the interpreter lock for long, so the loop does not wait
+        for it after every system call."""
         if self._signing is None or not getattr(signer, "costly", False):
             return signer(method, url, headers, body)
         loop = asyncio.get_running_loop()
+        prepare, raw = getattr(signer, "prepare", None), getattr(signer, "raw", None)
+        if prepare is not None and raw is not None:
+            pending = prepare(method, url, headers, body)
+            signature = await loop.run_in_executor(self._signing, raw, pending.data)
+            return cast(dict[str, str], pending.complete(signature))
         return await loop.run_in_executor(self._signing, signer, method, url, headers, body)
 
     async def _exchange(

@@ -13,12 +13,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from activitypub import keys
-from activitypub.request_signing import sign_request
+from activitypub.request_signing import PendingSignature, prepare_cavage_request, raw_sign, sign_request
 from activitypub.signatures import Scheme
 from federation.actors import RemoteActor, fetch_actor, fetch_key_owner
 from federation.fetch import Fetched, fetch_object
@@ -76,7 +76,19 @@ def make_signer(signing: SigningKeys, clock: Clock = utcnow, scheme: Scheme = "c
         )
 
     # RSA signing costs a few hundred microseconds: the HTTP client runs it off the loop.
-    sign.costly = not (scheme == "rfc9421" and signing.ed25519 is not None and signing.ed25519_key_id)  # type: ignore[attr-defined]
+    costly = not (scheme == "rfc9421" and signing.ed25519 is not None and signing.ed25519_key_id)
+    sign.costly = costly  # type: ignore[attr-defined]
+    if costly:
+        # In two steps, so that only the RSA operation (which runs without the interpreter
+        # lock) goes to the signing thread; the loop never waits for the lock while that
+        # thread would run Python code.
+        def prepare(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> PendingSignature:
+            return prepare_cavage_request(
+                method, url, headers, body, key_id=signing.rsa_key_id, private_key=signing.rsa, now=clock()
+            )
+
+        sign.prepare = prepare  # type: ignore[attr-defined]
+        sign.raw = partial(raw_sign, signing.rsa)  # type: ignore[attr-defined]
     return sign
 
 

@@ -288,7 +288,12 @@ async def scenario(
         max_response_bytes=settings.fetch_max_bytes,
         per_host_concurrency=settings.per_host_concurrency,
     )
-    async with HttpClient(settings.base_url, limits=limits, allowed=settings.allowed_private_networks) as http:
+    async with HttpClient(
+        settings.base_url,
+        limits=limits,
+        allowed=settings.allowed_private_networks,
+        signing_threads=settings.signing_threads,
+    ) as http:
         remote = RemoteActors(pool, http, lambda: None)  # type: ignore[arg-type,return-value]
         fed = Federating(pool, settings, keyring, remote)
         started = time.perf_counter()
@@ -400,6 +405,7 @@ async def run(args: argparse.Namespace, dsn: str) -> int:
             log_level="warning",
             secret_key="bench",
             **({"delivery_concurrency": args.concurrency} if args.concurrency else {}),
+            **({"signing_threads": args.signing_threads} if args.signing_threads else {}),
         )
         pool = await create_pool(dsn)
         async with aiohttp.ClientSession() as session:
@@ -411,7 +417,8 @@ async def run(args: argparse.Namespace, dsn: str) -> int:
             print(
                 f"  {args.followers} followers over {len(sink_list)} sinks inserted in "
                 f"{time.perf_counter() - started:.2f} s; delivery_concurrency "
-                f"{settings.delivery_concurrency}, per_host_concurrency {settings.per_host_concurrency}, "
+                f"{settings.delivery_concurrency}, signing_threads {settings.signing_threads}, "
+                f"per_host_concurrency {settings.per_host_concurrency}, "
                 f"pool max 10\n",
                 flush=True,
             )
@@ -473,6 +480,7 @@ def main() -> int:
     parser.add_argument("--followers", type=int, default=None)
     parser.add_argument("--sinks", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=None, help="delivery_concurrency (default: the setting's)")
+    parser.add_argument("--signing-threads", type=int, default=None, help="signing_threads (default: the setting's)")
     parser.add_argument("--role", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--control-port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()

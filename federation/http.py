@@ -121,9 +121,11 @@ class HttpClient:
         allowed: Sequence[Network] = (),
         resolver: AbstractResolver | None = None,
         version: str | None = None,
+        signing_threads: int = 4,
     ) -> None:
         """`allowed` exempts networks from the address policy (tests, private
-        deployments); `resolver` replaces the default resolver that gets wrapped."""
+        deployments); `resolver` replaces the default resolver that gets wrapped;
+        `signing_threads` run costly signatures (RSA) beside the event loop."""
         self.limits = limits or HttpLimits()
         self.user_agent = f"Buurtplein/{version or _version()} (+{base_url})"
         self._allowed = tuple(allowed)
@@ -132,11 +134,14 @@ class HttpClient:
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
         self._signing: ThreadPoolExecutor | None = None
+        self._signing_threads = max(1, signing_threads)
 
     async def __aenter__(self) -> Self:
-        # One thread for costly signatures (RSA): `cryptography` releases the GIL while it
-        # signs, so the event loop goes on sending and receiving on the other core.
-        self._signing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="buurtplein-signing")
+        # Threads for costly signatures (RSA): `cryptography` releases the GIL while it
+        # signs, so the event loop goes on sending and receiving. More than one thread,
+        # even on two cores: each thread also waits for the GIL around every signature
+        # (while the loop runs Python), and the others sign meanwhile (docs/performance.md).
+        self._signing = ThreadPoolExecutor(max_workers=self._signing_threads, thread_name_prefix="buurtplein-signing")
         resolver = GuardedResolver(self._inner_resolver or DefaultResolver(), self._allowed)
         self._resolver = resolver
         # No connection limit here: the per-host gates bound concurrency instead,

@@ -51,6 +51,7 @@ class Settings:
     worker_lease_seconds: int = 90
     worker_stop_grace_seconds: float = 5.0
     delivery_concurrency: int = 128
+    signing_threads: int = 4
     per_host_concurrency: int = 8
     finished_jobs_retention_hours: float = 168.0
     rate_limits_enabled: bool = True
@@ -119,6 +120,7 @@ _FIELD_TYPES: dict[str, str] = {
     "worker_lease_seconds": "int",
     "worker_stop_grace_seconds": "float",
     "delivery_concurrency": "int",
+    "signing_threads": "int",
     "per_host_concurrency": "int",
     "finished_jobs_retention_hours": "float",
     "fetch_timeout_seconds": "float",
@@ -259,6 +261,7 @@ def _validate(settings: Settings) -> None:
         "fetch_max_bytes",
         "workers",
         "per_host_concurrency",
+        "signing_threads",
         "rate_limit_max_keys",
     ):
         if getattr(settings, name) < 1 and not (name == "workers" and getattr(settings, name) == 0):

@@ -39,7 +39,10 @@ async def open_services(settings: Settings, pool: Pool) -> AsyncIterator[Service
     instance_actor = await ensure_instance_actor(pool, settings)
     instance_keys = await keyring.for_actor(instance_actor.id)
     async with HttpClient(
-        settings.base_url, limits=http_limits(settings), allowed=settings.allowed_private_networks
+        settings.base_url,
+        limits=http_limits(settings),
+        allowed=settings.allowed_private_networks,
+        signing_threads=settings.signing_threads,
     ) as client:
         remote = RemoteActors(
             pool,

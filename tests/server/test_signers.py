@@ -63,3 +63,25 @@ async def test_the_client_signs_in_two_steps_with_the_rsa_operation_on_its_threa
     assert threads and threads[0].startswith("buurtplein-signing")
     assert headers == make_signer(SIGNING, clock=lambda: NOW)("POST", URL, HEADERS, BODY)
     await asyncio.sleep(0)
+
+
+async def test_costly_signatures_run_side_by_side_on_the_signing_threads() -> None:
+    import threading
+    import time
+
+    signer = make_signer(SIGNING, clock=lambda: NOW)
+    raw = signer.raw  # type: ignore[attr-defined]
+    names: set[str] = set()
+
+    def slow_raw(data: bytes) -> bytes:
+        names.add(threading.current_thread().name)
+        time.sleep(0.2)  # a signature that takes long (the thread does not hold the GIL)
+        return raw(data)  # type: ignore[no-any-return]
+
+    signer.raw = slow_raw  # type: ignore[attr-defined]
+    async with HttpClient("https://a.example", signing_threads=3) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(client._sign(signer, "POST", URL, dict(HEADERS), BODY) for _ in range(6)))
+        elapsed = time.perf_counter() - started
+    assert len(names) == 3
+    assert elapsed < 0.55  # two rounds of three, not six in a row (1.2 s)

@@ -9,6 +9,7 @@ A stop request lets jobs in flight finish, then returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import Counter, OrderedDict, deque
@@ -139,6 +140,9 @@ class Workers:
         self._host_load: Counter[str] = Counter()
         self._host_waiting: dict[str, deque[Delivery]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        # set when half the delivery slots are free again (cheaper to wait on than
+        # asyncio.wait over every running delivery after each one that finishes)
+        self._slots_free = asyncio.Event()
 
     def wake_inbox(self) -> None:
         self._inbox_wake.set()
@@ -297,7 +301,9 @@ class Workers:
         while not self._stopping.is_set():
             free = capacity - len(self._running) - sum(len(q) for q in self._host_waiting.values())
             if self._running and free < max(1, capacity // 2):
-                await asyncio.wait(self._running, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                self._slots_free.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._slots_free.wait(), timeout=POLL_SECONDS)
                 continue
             try:
                 claimed = await delivery_store.claim_deliveries(
@@ -349,7 +355,13 @@ class Workers:
         self._host_load[delivery.host] += 1
         task = asyncio.create_task(self._deliver_one(delivery))
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        task.add_done_callback(self._delivery_finished)
+
+    def _delivery_finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        waiting = sum(len(q) for q in self._host_waiting.values()) if self._host_waiting else 0
+        if len(self._running) + waiting <= self.settings.delivery_concurrency // 2:
+            self._slots_free.set()
 
     def _host_done(self, host: str) -> None:
         self._host_load[host] -= 1

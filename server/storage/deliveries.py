@@ -223,9 +223,25 @@ async def update_host(pool: Pool, host: str, change: Callable[[HostRow], HostRow
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING", host)
         await conn.execute("SELECT 1 FROM hosts WHERE host = $1 FOR UPDATE", host)
-        changed = change(await host_row(conn, host))
+        before = await host_row(conn, host)
+        changed = change(before)
         await save_host(conn, changed)
+        if changed.paused_until is not None and changed.paused_until != before.paused_until:
+            await defer_host_deliveries(conn, host, changed.paused_until)
         return changed
+
+
+async def defer_host_deliveries(db: Db, host: str, until: datetime) -> None:
+    """Move the host's queued deliveries that are not in flight to `until` (the end of its
+    pause): claims then stop reading them each time while the host is paused, so a dead
+    server costs almost nothing however many deliveries wait for it."""
+    await db.execute(
+        """UPDATE deliveries SET next_attempt_at = $2
+           WHERE host = $1 AND state = 'queued' AND next_attempt_at < $2
+             AND (locked_until IS NULL OR locked_until < now())""",
+        host,
+        until,
+    )
 
 
 async def delete_finished(db: Db, finished_before: datetime, limit: int) -> int:

@@ -22,3 +22,38 @@ async def test_a_claim_takes_at_most_per_host_rows_of_one_host(instance: Instanc
     assert Counter(d.host for d in claimed) == {"big.example": 4, "small.example": 4}
     rest = await delivery_store.claim_deliveries(instance.pool, 100, 60)
     assert Counter(d.host for d in rest) == {"big.example": 46, "small.example": 1}
+
+
+async def test_when_a_host_is_paused_its_waiting_deliveries_move_to_the_end_of_the_pause(instance: Instance) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="buurt")
+    inboxes = [(f"https://dead.example/users/u{i}/inbox", "dead.example") for i in range(3)]
+    inboxes += [("https://alive.example/users/a/inbox", "alive.example")]
+    async with instance.pool.acquire() as conn:
+        await delivery_store.insert_activity(
+            conn, "https://buurt.example/activities/2", actor.id, {"type": "Create"}, inboxes
+        )
+    now = datetime.now(UTC)
+    soon, later = now + timedelta(minutes=1), now + timedelta(hours=2)
+    # not due yet (the instance's worker leaves them alone); u2 is in flight, u1 waits longer
+    await instance.pool.execute("UPDATE deliveries SET next_attempt_at = $1", soon)
+    await instance.pool.execute("UPDATE deliveries SET next_attempt_at = $1 WHERE inbox_url LIKE '%/u1/%'", later)
+    await instance.pool.execute(
+        "UPDATE deliveries SET locked_until = now() + interval '5 minutes' WHERE inbox_url LIKE '%/u2/%'"
+    )
+    pause_end = now + timedelta(minutes=10)
+    await delivery_store.update_host(instance.pool, "dead.example", lambda row: replace(row, paused_until=pause_end))
+    rows = {
+        r["inbox_url"].split("/")[4] if "dead" in r["inbox_url"] else "alive": r["next_attempt_at"]
+        for r in await instance.pool.fetch("SELECT inbox_url, next_attempt_at FROM deliveries")
+    }
+    assert rows["u0"] == pause_end
+    assert rows["u1"] == later  # already due after the pause
+    assert rows["u2"] == soon  # in flight: its own outcome reschedules it
+    assert rows["alive"] == soon
+    # a change that keeps the same pause moves nothing again
+    await instance.pool.execute("UPDATE deliveries SET next_attempt_at = $1 WHERE inbox_url LIKE '%/u0/%'", soon)
+    await delivery_store.update_host(instance.pool, "dead.example", lambda row: replace(row, consecutive_failures=9))
+    assert await instance.pool.fetchval("SELECT next_attempt_at FROM deliveries WHERE inbox_url LIKE '%/u0/%'") == soon

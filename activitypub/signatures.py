@@ -457,6 +457,7 @@ def simple_cavage(
         names is None
         or len(signature_b64) > MAX_SIGNATURE_B64
         or algorithm not in _KEY_ALGORITHMS[kind := key_kind(public_key)]
+        or not key_id
         or not key_id.isprintable()
     ):
         return None

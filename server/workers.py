@@ -359,8 +359,9 @@ class Workers:
 
     def _delivery_finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
+        capacity = self.settings.delivery_concurrency
         waiting = sum(len(q) for q in self._host_waiting.values()) if self._host_waiting else 0
-        if len(self._running) + waiting <= self.settings.delivery_concurrency // 2:
+        if capacity - len(self._running) - waiting >= max(1, capacity // 2):  # the loop's test
             self._slots_free.set()
 
     def _host_done(self, host: str) -> None:

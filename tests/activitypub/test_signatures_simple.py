@@ -137,6 +137,7 @@ def test_mutated_signature_parameters_agree(key: PrivateKey) -> None:
         header.replace(KEY_ID, KEY_ID + '",x="y'),
         header.replace(KEY_ID, KEY_ID + "\\"),
         header.replace(KEY_ID, "line\nbreak"),
+        header.replace(KEY_ID, ""),
         header.replace('signature="', 'signature="AAAA'),
         header.replace('signature="', 'signature=" '),
         header[:-1] + '=="',

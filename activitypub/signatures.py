@@ -418,16 +418,22 @@ def _simple_signing_string(parts: HttpRequestParts, names: tuple[str, ...]) -> b
     """The signing string: (request-target) then `names`; None when a header is missing
     or the text does not encode."""
     headers = parts.headers
-    text = f"(request-target): {parts.method.lower()} {request_target(parts.url)}"
+    lines = [_target_line(parts.method, parts.url)]
     for name in names:
         value = headers.get(name)
         if value is None:
             return None
-        text += f"\n{name}: {value.strip()}"
+        lines.append(f"{name}: {value.strip()}")
     try:
-        return text.encode("utf-8")
+        return "\n".join(lines).encode("utf-8")
     except UnicodeError:
         return None
+
+
+@lru_cache(maxsize=1024)
+def _target_line(method: str, url: str) -> str:
+    """The (request-target) line; cached, as requests go to a few inbox URLs."""
+    return f"(request-target): {method.lower()} {request_target(url)}"
 
 
 @lru_cache(maxsize=1024)

@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
 import gc
 import json
+import statistics
 import tempfile
 import time
 import uuid
-from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from benchlib import fresh_database, remove_database, server_dsn
 
 from activitypub import keys
@@ -42,9 +46,8 @@ from server.domain import posts
 from server.domain.actors import create_local_actor
 from server.storage import follows as follow_store
 from server.storage.actors import ActorRow
-from tests.harness import PEER_ADDRESSES, Instance, federating, running_instance
+from tests.harness import PEER_ADDRESSES, Instance, federating, free_port, running_instance
 from tests.resilience.hostile_peers import hostile_peer
-from tests.server.test_workers import sink
 
 TEMPLATE = "bp_bench_faults_template"
 AS = "https://www.w3.org/ns/activitystreams"
@@ -58,6 +61,26 @@ def rss_mib() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
+    ]
+
+
+def heap_mib() -> tuple[float, float]:
+    """(bytes the C allocator has handed out, bytes it holds free) in MiB, from glibc's
+    mallinfo2; NaN where it is not available. In use flat while RSS grows means
+    fragmentation; in use growing means something keeps memory."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return float("nan"), float("nan")
+    return (info.uordblks + info.hblkhd) / 2**20, info.fordblks / 2**20
 
 
 def remote_actor(base: str, name: str) -> RemoteActor:
@@ -173,10 +196,25 @@ async def follow(inst: Instance, group: ActorRow, actor: ActorRow) -> None:
     await follow_store.upsert_follow(inst.pool, f"{actor.ap_id}#follow", actor.id, group.id, "accepted")
 
 
-async def accepted(request: Any) -> Any:
-    from aiohttp import web
+@contextlib.asynccontextmanager
+async def counting_sink(address: str) -> AsyncIterator[str]:
+    """A fast inbox that answers 202 to every POST and keeps nothing (a sink that records
+    each request would itself grow the RSS this benchmark watches)."""
+    port = free_port(address)
 
-    return web.Response(status=202)
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", accept)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, address, port).start()
+    try:
+        yield f"http://{address}:{port}"
+    finally:
+        await runner.cleanup()
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -187,7 +225,7 @@ async def run(args: argparse.Namespace) -> None:
                 running_instance(
                     server_dsn(), TEMPLATE, PEER_ADDRESSES[0], Path(tmp), workers=1, rate_limits_enabled=False
                 ) as inst,
-                sink(FAST, accepted) as (fast_base, _),
+                counting_sink(FAST) as fast_base,
                 hostile_peer("blackhole") as hole,
                 hostile_peer("slowloris") as slow,
             ):
@@ -206,7 +244,10 @@ async def measure(inst: Instance, args: argparse.Namespace, fast_base: str, bad_
     rss: list[float] = [rss_mib()]
     ends = time.monotonic() + args.seconds
     first_counts: Counter[str] | None = None
+    first_sizes: dict[int, int] = {}
     rounds = 0
+    ratios: list[tuple[float, float]] = []
+    totals = [0.0, 0.0, 0.0, 0.0]  # sums of the clean and faulty ingest and delivery rates
     while True:
         clean_in = await ingest(inst, senders, [], args.activities)
         faulty_in = await ingest(inst, senders, [] if args.no_faults else bad, args.activities)
@@ -217,22 +258,41 @@ async def measure(inst: Instance, args: argparse.Namespace, fast_base: str, bad_
             await follow(inst, group, actor)
         faulty_out = await deliver(inst, group, args.notes, fast_base)
         rounds += 1
+        ratios.append((faulty_in / clean_in, faulty_out / clean_out))
+        totals = [a + b for a, b in zip(totals, (clean_in, faulty_in, clean_out, faulty_out), strict=True)]
         rss.append(rss_mib())
+        heap = heap_mib()
         if args.trace_memory and rounds == 2:
             first_counts = object_counts()
+            first_sizes = container_sizes()
         print(
             f"round {rounds}: ingest {clean_in:6.0f}/s clean, {faulty_in:6.0f}/s faulty ({faulty_in / clean_in:4.0%}); "
             f"delivery {clean_out:6.0f}/s clean, {faulty_out:6.0f}/s faulty ({faulty_out / clean_out:4.0%}); "
-            f"RSS {rss[-1]:.0f} MiB",
+            f"RSS {rss[-1]:.0f} MiB (heap in use {heap[0]:.1f}, free {heap[1]:.1f})",
             flush=True,
         )
         if time.monotonic() > ends:
             break
     print(f"RSS of the process (instance and load generator): first {rss[0]:.0f} MiB, after round 1 {rss[1]:.0f} MiB, "
           f"last {rss[-1]:.0f} MiB, max {max(rss):.0f} MiB over {rounds} rounds")  # fmt: skip
+    print_ratios(ratios, totals)
     print("target: faulty within 10 % of clean; RSS flat after the first round")
     if first_counts is not None:
         print_growth(first_counts, object_counts())
+        print_container_growth(first_sizes)
+
+
+def print_ratios(ratios: list[tuple[float, float]], totals: list[float]) -> None:
+    """Faulty ÷ clean over the whole run (mean rates), the median round, and how many
+    rounds were within ±10 % (single rounds are noisy: --no-faults shows how noisy)."""
+    for index, name in enumerate(("ingest", "delivery")):
+        each = sorted(pair[index] for pair in ratios)
+        within = sum(1 for r in each if 0.9 <= r <= 1.1)
+        overall = totals[2 * index + 1] / totals[2 * index]
+        print(
+            f"{name}: faulty ÷ clean over the run {overall:.1%}, median round {statistics.median(each):.1%}, "
+            f"{within} of {len(each)} rounds within ±10 %"
+        )
 
 
 def object_counts() -> Counter[str]:
@@ -248,6 +308,46 @@ def print_growth(first: Counter[str], last: Counter[str]) -> None:
     print(f"objects tracked by the garbage collector: {before} after round 2, {after} at the end")
     for name, count in growth:
         print(f"  {count:+8d} {name}")
+
+
+CONTAINERS = (dict, list, set, frozenset, deque, bytearray)
+
+
+def container_sizes() -> dict[int, int]:
+    """The length of every live container the garbage collector tracks, by object id."""
+    gc.collect()
+    return {id(o): len(o) for o in gc.get_objects() if isinstance(o, CONTAINERS)}
+
+
+def print_container_growth(first: dict[int, int]) -> None:
+    """The containers whose length grew most since `first` (a count of objects does not see a
+    dict or list that only gets longer), each with the attribute or module that holds it."""
+    gc.collect()
+    grown = [(len(o) - first.get(id(o), 0), o) for o in gc.get_objects() if isinstance(o, CONTAINERS) and len(o) >= 50]
+    grown.sort(key=lambda pair: pair[0], reverse=True)
+    print("containers that grew most since round 2:")
+    for growth, container in grown[:12]:
+        if growth <= 0:
+            break
+        print(f"  {growth:+8d} {type(container).__qualname__} of {len(container)}, held by {holder(container)}")
+
+
+def holder(container: object) -> str:
+    """Where a container is held: `Type.attribute`, a module global, or the referrers' types."""
+    names = []
+    for ref in gc.get_referrers(container):
+        if isinstance(ref, dict):
+            key = next((k for k, v in ref.items() if v is container), None)
+            owner = next((o for o in gc.get_referrers(ref) if getattr(o, "__dict__", None) is ref), None)
+            if ref.get("__name__") and key is not None and "__builtins__" in ref:
+                names.append(f"{ref['__name__']}.{key}")
+            elif owner is not None:
+                names.append(f"{type(owner).__module__}.{type(owner).__qualname__}.{key}")
+            else:
+                names.append(f"dict[{key!r}]")
+        elif type(ref).__name__ != "frame":
+            names.append(type(ref).__qualname__)
+    return ", ".join(names[:4]) or "nothing tracked"
 
 
 def main() -> None:

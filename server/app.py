@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from server import calendar_sync_task, mail, media_housekeeping, queue_housekeeping
+from server import calendar_sync_task, heap_trim, mail, media_housekeeping, queue_housekeeping
 from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, REMOTE, SETTINGS
 from server.config import Settings
 from server.logs import request_id
@@ -151,6 +151,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     calendar_sync_task.setup(app)
     media_housekeeping.setup(app)
     queue_housekeeping.setup(app)
+    heap_trim.setup(app)
     pages_organiser.setup(app)
     pages_neighbourhood_export.setup(app)
     pages_moving.setup(app)

@@ -52,6 +52,7 @@ class Settings:
     worker_stop_grace_seconds: float = 5.0
     delivery_concurrency: int = 128
     signing_threads: int = 4
+    heap_trim_interval_seconds: float = 60.0
     per_host_concurrency: int = 8
     finished_jobs_retention_hours: float = 168.0
     rate_limits_enabled: bool = True
@@ -121,6 +122,7 @@ _FIELD_TYPES: dict[str, str] = {
     "worker_stop_grace_seconds": "float",
     "delivery_concurrency": "int",
     "signing_threads": "int",
+    "heap_trim_interval_seconds": "float",
     "per_host_concurrency": "int",
     "finished_jobs_retention_hours": "float",
     "fetch_timeout_seconds": "float",
@@ -255,6 +257,8 @@ def _validate(settings: Settings) -> None:
             "finished_jobs_retention_hours must be longer than twice signature_max_skew_seconds "
             "(received activities must stay deduplicated while a replayed signature could still pass)"
         )
+    if settings.heap_trim_interval_seconds < 0:
+        raise ConfigError("heap_trim_interval_seconds must be 0 (off) or more")
     for name in (
         "inbox_max_bytes",
         "json_max_depth",

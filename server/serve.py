@@ -59,6 +59,7 @@ async def work_forever(settings: Settings) -> None:
     """Workers only: more of them, on this or another machine, against the same database."""
     from server.calendar_sync_task import run_calendar_sync
     from server.domain.federation_context import Federating
+    from server.heap_trim import run_heap_trimming
     from server.media_housekeeping import run_media_cleaning
     from server.metrics import Metrics
     from server.queue_housekeeping import run_queue_housekeeping
@@ -73,6 +74,7 @@ async def work_forever(settings: Settings) -> None:
         calendars = asyncio.create_task(run_calendar_sync(fed, calendars_stop))
         media_cleaning = asyncio.create_task(run_media_cleaning(pool, settings, calendars_stop))
         queue_pruning = asyncio.create_task(run_queue_housekeeping(pool, settings, calendars_stop))
+        trimming = asyncio.create_task(run_heap_trimming(calendars_stop, settings.heap_trim_interval_seconds))
         log.info("workers running", extra={"inbox_in_flight": 32 * max(1, settings.workers)})
         await _stop_event().wait()
         log.info("stopping workers between jobs")
@@ -82,6 +84,7 @@ async def work_forever(settings: Settings) -> None:
         await calendars
         await media_cleaning
         await queue_pruning
+        await trimming
 
 
 @asynccontextmanager

@@ -47,6 +47,7 @@ def test_environment_overrides_toml(tmp_path: Path) -> None:
         ({"BUURTPLEIN_ALLOWED_PRIVATE_NETWORKS": "not-a-network"}, "allowed_private_networks"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"BUURTPLEIN_AUTHORIZED_FETCH": "maybe"}, "authorized_fetch"),
+        ({"BUURTPLEIN_HEAP_TRIM_INTERVAL_SECONDS": "-1"}, "heap_trim_interval_seconds"),
     ],
 )
 def test_bad_values_say_which_setting(env: dict[str, str], fragment: str) -> None:

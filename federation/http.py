@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -33,6 +32,7 @@ from federation.addresses import (
     is_forbidden_address,
 )
 from federation.ports import RequestSigner
+from federation.signing_threads import SigningThreads
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Credentials that belong to one origin; not replayed to another one on redirect.
@@ -133,7 +133,7 @@ class HttpClient:
         self._gates = _HostGates(self.limits.per_host_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
-        self._signing: ThreadPoolExecutor | None = None
+        self._signing: SigningThreads | None = None
         self._signing_threads = max(1, signing_threads)
 
     async def __aenter__(self) -> Self:
@@ -141,7 +141,7 @@ class HttpClient:
         # signs, so the event loop goes on sending and receiving. More than one thread,
         # even on two cores: each thread also waits for the GIL around every signature
         # (while the loop runs Python), and the others sign meanwhile (docs/performance.md).
-        self._signing = ThreadPoolExecutor(max_workers=self._signing_threads, thread_name_prefix="buurtplein-signing")
+        self._signing = SigningThreads(asyncio.get_running_loop(), self._signing_threads)
         resolver = GuardedResolver(self._inner_resolver or DefaultResolver(), self._allowed)
         self._resolver = resolver
         # No connection limit here: the per-host gates bound concurrency instead,
@@ -173,7 +173,7 @@ class HttpClient:
             await self._resolver.close()  # the connector does not own it
             self._resolver = None
         if self._signing is not None:
-            self._signing.shutdown(wait=False)
+            self._signing.close()
             self._signing = None
 
     async def get(
@@ -233,13 +233,12 @@ class HttpClient:
         for it after every system call."""
         if self._signing is None or not getattr(signer, "costly", False):
             return signer(method, url, headers, body)
-        loop = asyncio.get_running_loop()
         prepare, raw = getattr(signer, "prepare", None), getattr(signer, "raw", None)
         if prepare is not None and raw is not None:
             pending = prepare(method, url, headers, body)
-            signature = await loop.run_in_executor(self._signing, raw, pending.data)
+            signature = await self._signing.run(raw, pending.data)
             return cast(dict[str, str], pending.complete(signature))
-        return await loop.run_in_executor(self._signing, signer, method, url, headers, body)
+        return await self._signing.run(signer, method, url, headers, body)
 
     async def _exchange(
         self, method: str, url: URL, headers: dict[str, str], body: bytes | None, follow: bool

@@ -42,6 +42,7 @@ CHANNEL = "buurtplein_work"
 INBOX_MAX_ATTEMPTS = 5
 BATCH = 20
 HOST_BUSY_RETRY = timedelta(seconds=2)
+BODY_CACHE = 64  # serialised outgoing activities kept for the deliveries of each
 INBOX_IN_FLIGHT = 32  # claimed activities waiting or running, per unit of `workers`
 # claimed activities of one sender waiting or running here: a sender whose activities are
 # slow (its objects on a black-holed host) holds a few slots, never all of them
@@ -313,6 +314,7 @@ class Workers:
                     skip_hosts=self._saturated_hosts(),
                     # what may run for a host plus what may wait for it here
                     per_host=2 * self.settings.per_host_concurrency,
+                    known_activities=list(self._bodies),
                 )
             except Exception as exc:
                 await self._database_trouble(exc)
@@ -376,12 +378,19 @@ class Workers:
         if self._host_load[host] < self.settings.per_host_concurrency:
             self._delivery_wake.set()  # the host takes deliveries again
 
-    def _body(self, delivery: Delivery) -> bytes:
+    async def _body(self, delivery: Delivery) -> bytes | None:
+        """The serialised activity, kept for the last BODY_CACHE activities (the claim
+        leaves out the documents of those); None when the activity no longer exists."""
         body = self._bodies.get(delivery.activity_id)
         if body is None:
-            body = dumps(delivery.document)
+            document = delivery.document
+            if document is None:  # known at the claim, dropped from the cache since
+                document = await delivery_store.activity_document(self.pool, delivery.activity_id)
+                if document is None:
+                    return None
+            body = dumps(document)
             self._bodies[delivery.activity_id] = body
-            if len(self._bodies) > 64:
+            if len(self._bodies) > BODY_CACHE:
                 self._bodies.popitem(last=False)
         return body
 
@@ -398,11 +407,15 @@ class Workers:
                 await delivery_store.finish_delivery(self.pool, delivery.id, "failed", "host unavailable")
                 self.metrics.count_delivery("skipped_unavailable")
                 return
+            body = await self._body(delivery)
+            if body is None:
+                await delivery_store.finish_delivery(self.pool, delivery.id, "failed", "activity no longer stored")
+                return
             signing = await self.keyring.for_actor(delivery.actor_id)
             result = await deliver(
                 self.http,
                 delivery.inbox_url,
-                self._body(delivery),
+                body,
                 signer_for=lambda scheme: self._signer(signing, scheme),
                 known_scheme=host.signature_scheme if host.signature_scheme in ("rfc9421", "cavage") else None,  # type: ignore[arg-type]
                 now=utcnow,

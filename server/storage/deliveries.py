@@ -30,7 +30,7 @@ class Delivery:
     host: str
     attempts: int
     actor_id: int
-    document: dict[str, Any]
+    document: dict[str, Any] | None  # None when the claim was told the caller has it
     host_state: HostRow
 
 
@@ -62,20 +62,27 @@ async def insert_activity(
 
 
 async def claim_deliveries(
-    db: Db, limit: int, lease_seconds: int, *, skip_hosts: Sequence[str] = (), per_host: int | None = None
+    db: Db,
+    limit: int,
+    lease_seconds: int,
+    *,
+    skip_hosts: Sequence[str] = (),
+    per_host: int | None = None,
+    known_activities: Sequence[int] = (),
 ) -> list[Delivery]:
     """Claim up to `limit` ready deliveries (not for paused hosts, nor for `skip_hosts`),
     at most `per_host` of them for any one host: a fan-out to one big host does not fill
-    the claim with rows that could only wait."""
+    the claim with rows that could only wait. The activity's document comes with each
+    row, except for `known_activities` (the caller has their bodies): a fan-out of one
+    activity to many inboxes then reads and decodes it once, not once per inbox."""
     rows = await db.fetch(
         """WITH candidates AS (
                SELECT d.id, d.host, d.next_attempt_at FROM deliveries d
-               LEFT JOIN hosts h ON h.host = d.host
                WHERE d.state = 'queued' AND d.next_attempt_at <= now()
                  AND (d.locked_until IS NULL OR d.locked_until < now())
-                 AND (h.paused_until IS NULL OR h.paused_until <= now())
                  AND NOT (d.host = ANY($3::text[]))
-               ORDER BY d.next_attempt_at, d.id LIMIT $1 * 4 FOR UPDATE OF d SKIP LOCKED),
+                 AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = d.host AND h.paused_until > now())
+               ORDER BY d.next_attempt_at, d.id LIMIT $1 * 4),
            chosen AS (
                SELECT id FROM (
                    SELECT id, next_attempt_at,
@@ -83,12 +90,18 @@ async def claim_deliveries(
                    FROM candidates) ranked
                WHERE $4::int IS NULL OR nth <= $4::int
                ORDER BY next_attempt_at, id LIMIT $1),
+           locked AS (
+               SELECT d.id FROM deliveries d
+               WHERE d.id IN (SELECT id FROM chosen) AND d.state = 'queued'
+                 AND (d.locked_until IS NULL OR d.locked_until < now())
+               FOR UPDATE SKIP LOCKED),
            claimed AS (
                UPDATE deliveries SET locked_until = now() + make_interval(secs => $2),
                       attempts = attempts + 1
-               WHERE id IN (SELECT id FROM chosen)
+               WHERE id IN (SELECT id FROM locked)
                RETURNING id, activity_id, inbox_url, host, attempts)
-           SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id, a.document,
+           SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id,
+                  CASE WHEN c.activity_id = ANY($5::bigint[]) THEN NULL ELSE a.document END AS document,
                   h.consecutive_failures, h.paused_until, h.failure_days, h.unavailable_since,
                   h.last_success_at, h.signature_scheme
            FROM claimed c JOIN outgoing_activities a ON a.id = c.activity_id
@@ -97,8 +110,17 @@ async def claim_deliveries(
         lease_seconds,
         list(skip_hosts),
         per_host,
+        list(known_activities),
     )
     return [_delivery(r) for r in rows]
+
+
+async def activity_document(db: Db, activity_id: int) -> dict[str, Any] | None:
+    """The stored document of one outgoing activity."""
+    document: dict[str, Any] | None = await db.fetchval(
+        "SELECT document FROM outgoing_activities WHERE id = $1", activity_id
+    )
+    return document
 
 
 def _delivery(row: Record) -> Delivery:

@@ -4,6 +4,7 @@ host is circuit-broken, a slow host does not hold up the others, 410 marks actor
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -197,3 +198,21 @@ async def _retried(inst: Instance) -> Any:
 async def _paused(inst: Instance, host: str) -> Any:
     row = await delivery_store.host_row(inst.pool, host)
     return row if row.paused_until is not None else None
+
+
+async def test_a_body_the_claim_left_out_is_read_again_once_dropped_from_the_cache(instance: Instance) -> None:
+    from server.metrics import Metrics
+    from server.storage.deliveries import Delivery, HostRow
+    from server.workers import Workers
+
+    buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="buurt")
+    document = {"type": "Create", "id": "https://buurt.example/activities/9"}
+    async with instance.pool.acquire() as conn:
+        activity = await delivery_store.insert_activity(conn, document["id"], buurt.id, document, [])
+    workers = Workers(instance.settings, instance.pool, None, None, None, Metrics())  # type: ignore[arg-type]
+    host = HostRow("far.example", 0, None, (), None, None, None)
+    delivery = Delivery(1, activity, "https://far.example/inbox", "far.example", 1, buurt.id, None, host)
+    body = await workers._body(delivery)
+    assert body is not None and json.loads(body) == document
+    gone = Delivery(2, -1, "https://far.example/inbox", "far.example", 1, buurt.id, None, host)
+    assert await workers._body(gone) is None

@@ -57,3 +57,22 @@ async def test_when_a_host_is_paused_its_waiting_deliveries_move_to_the_end_of_t
     await instance.pool.execute("UPDATE deliveries SET next_attempt_at = $1 WHERE inbox_url LIKE '%/u0/%'", soon)
     await delivery_store.update_host(instance.pool, "dead.example", lambda row: replace(row, consecutive_failures=9))
     assert await instance.pool.fetchval("SELECT next_attempt_at FROM deliveries WHERE inbox_url LIKE '%/u0/%'") == soon
+
+
+async def test_a_claim_leaves_out_the_documents_the_worker_already_has(instance: Instance) -> None:
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="buurt")
+    inboxes = [(f"https://far.example/users/u{i}/inbox", "far.example") for i in range(3)]
+    async with instance.pool.acquire() as conn:
+        first = await delivery_store.insert_activity(
+            conn, "https://buurt.example/activities/3", actor.id, {"type": "Create", "n": 1}, inboxes
+        )
+        second = await delivery_store.insert_activity(
+            conn, "https://buurt.example/activities/4", actor.id, {"type": "Update", "n": 2}, inboxes
+        )
+    claimed = await delivery_store.claim_deliveries(instance.pool, 10, 60, known_activities=[first])
+    documents = {(d.activity_id, d.inbox_url): d.document for d in claimed}
+    assert len(documents) == 6
+    assert all(doc is None for (activity, _), doc in documents.items() if activity == first)
+    assert all(doc == {"type": "Update", "n": 2} for (activity, _), doc in documents.items() if activity == second)
+    assert await delivery_store.activity_document(instance.pool, first) == {"type": "Create", "n": 1}
+    assert await delivery_store.activity_document(instance.pool, -1) is None

@@ -57,6 +57,11 @@ _ACTOR_COLUMNS = """id, ap_id, kind, is_local, username, domain, name, summary, 
     icon_url, image_url, created_at, gone_at, fetched_at"""
 
 
+_ACTOR_COLUMNS_OF_A = ", ".join(f"a.{name.strip()}" for name in _ACTOR_COLUMNS.split(","))
+_FIELDS = len(_ACTOR_COLUMNS.split(","))
+_AKA = [name.strip() for name in _ACTOR_COLUMNS.split(",")].index("also_known_as")
+
+
 def _actor(row: Record | None) -> ActorRow | None:
     if row is None:
         return None
@@ -259,23 +264,23 @@ async def local_actors_for_document(db: Db, usernames: list[str]) -> dict[str, A
     keyed by the lower-cased username: the local actor, its public keys and, for a
     neighbourhood, its area name and GeoJSON boundary (as JSON text)."""
     rows = await db.fetch(
-        f"""SELECT {_ACTOR_COLUMNS},
+        f"""SELECT {_ACTOR_COLUMNS_OF_A},
                    (SELECT coalesce(jsonb_agg(jsonb_build_array(k.key_id, k.algorithm, k.public_pem)
                                               ORDER BY k.algorithm DESC), '[]'::jsonb)
-                    FROM actor_keys k WHERE k.actor_id = actors.id) AS public_keys,
-                   (SELECT n.area_name FROM neighbourhoods n WHERE n.actor_id = actors.id) AS area_name,
-                   (SELECT n.boundary::text FROM neighbourhoods n WHERE n.actor_id = actors.id) AS boundary_json
-            FROM actors WHERE is_local AND lower(username) = ANY($1::text[])""",
+                    FROM actor_keys k WHERE k.actor_id = a.id) AS public_keys,
+                   n.area_name, n.boundary::text AS boundary_json
+            FROM actors a LEFT JOIN neighbourhoods n ON n.actor_id = a.id
+            WHERE a.is_local AND lower(a.username) = ANY($1::text[])""",
         [name.lower() for name in usernames],
     )
     found: dict[str, ActorDocumentRow] = {}
     for row in rows:
-        values = dict(row)
-        public_keys = [PublicKeyRow(*item) for item in values.pop("public_keys")]
-        area_name, boundary_json = values.pop("area_name") or "", values.pop("boundary_json")
-        values["also_known_as"] = tuple(values["also_known_as"] or ())
-        actor = ActorRow(**values)
-        found[actor.username.lower()] = (actor, public_keys, area_name, boundary_json)
+        # positional: the first columns are ActorRow's fields in order, then keys and area
+        values = list(row)
+        values[_AKA] = tuple(values[_AKA] or ())
+        actor = ActorRow(*values[:_FIELDS])
+        public_keys = [PublicKeyRow(*item) for item in values[_FIELDS]]
+        found[actor.username.lower()] = (actor, public_keys, values[_FIELDS + 1] or "", values[_FIELDS + 2])
     return found
 
 

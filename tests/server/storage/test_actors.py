@@ -29,3 +29,28 @@ async def test_local_handles_stay_unique(instance: Instance) -> None:
     with pytest.raises(asyncpg.UniqueViolationError):
         fields = {**remote(made.ap_id + "-2"), "is_local": True, "username": "BRAM", "domain": instance.settings.domain}
         await actor_store.insert_actor(instance.pool, fields)
+
+
+def test_the_actor_columns_are_the_actor_row_fields_in_order() -> None:
+    from dataclasses import fields
+
+    columns = [name.strip() for name in actor_store._ACTOR_COLUMNS.split(",")]
+    assert columns == [field.name for field in fields(actor_store.ActorRow)]
+
+
+async def test_the_document_lookup_returns_actor_keys_and_area_in_one_query(instance: Instance) -> None:
+    group = await create_local_actor(instance.pool, instance.settings, kind="Group", username="Oosterpark")
+    person = await create_local_actor(instance.pool, instance.settings, kind="Person", username="ann")
+    await instance.pool.execute("UPDATE neighbourhoods SET area_name = 'Oost' WHERE actor_id = $1", group.id)
+    await instance.pool.execute(
+        "UPDATE actors SET also_known_as = ARRAY['https://old.example/a'] WHERE id = $1", person.id
+    )
+    found = await actor_store.local_actors_for_document(instance.pool, ["OOSTERPARK", "ann", "nobody"])
+    assert set(found) == {"oosterpark", "ann"}
+    actor, keys, area, _ = found["oosterpark"]
+    assert (actor.id, actor.kind, area) == (group.id, "Group", "Oost")
+    assert actor == await actor_store.actor_by_id(instance.pool, group.id)
+    assert {k.algorithm for k in keys} >= {"rsa"} and all(k.public_pem for k in keys)
+    resident, _, resident_area, boundary = found["ann"]
+    assert (resident_area, boundary) == ("", None)
+    assert resident.also_known_as == ("https://old.example/a",)

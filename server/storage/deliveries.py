@@ -61,6 +61,42 @@ async def insert_activity(
     return activity_id
 
 
+# Ready rows in (next_attempt_at, id) order from deliveries_claim_order_idx (queued rows
+# only) without locking them; the chosen ones (at most $4 per host) are then locked,
+# skipping any another worker holds, and leased. $5: activities whose documents the
+# caller already has.
+CLAIM_SQL = """WITH candidates AS (
+        SELECT d.id, d.host, d.next_attempt_at FROM deliveries d
+        WHERE d.state = 'queued' AND d.next_attempt_at <= now()
+          AND (d.locked_until IS NULL OR d.locked_until < now())
+          AND NOT (d.host = ANY($3::text[]))
+          AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = d.host AND h.paused_until > now())
+        ORDER BY d.next_attempt_at, d.id LIMIT $1 * 4),
+    chosen AS (
+        SELECT id FROM (
+            SELECT id, next_attempt_at,
+                   row_number() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS nth
+            FROM candidates) ranked
+        WHERE $4::int IS NULL OR nth <= $4::int
+        ORDER BY next_attempt_at, id LIMIT $1),
+    locked AS (
+        SELECT d.id FROM deliveries d
+        WHERE d.id IN (SELECT id FROM chosen) AND d.state = 'queued'
+          AND (d.locked_until IS NULL OR d.locked_until < now())
+        FOR UPDATE SKIP LOCKED),
+    claimed AS (
+        UPDATE deliveries SET locked_until = now() + make_interval(secs => $2),
+               attempts = attempts + 1
+        WHERE id IN (SELECT id FROM locked)
+        RETURNING id, activity_id, inbox_url, host, attempts)
+    SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id,
+           CASE WHEN c.activity_id = ANY($5::bigint[]) THEN NULL ELSE a.document END AS document,
+           h.consecutive_failures, h.paused_until, h.failure_days, h.unavailable_since,
+           h.last_success_at, h.signature_scheme
+    FROM claimed c JOIN outgoing_activities a ON a.id = c.activity_id
+    LEFT JOIN hosts h ON h.host = c.host"""
+
+
 async def claim_deliveries(
     db: Db,
     limit: int,
@@ -76,36 +112,7 @@ async def claim_deliveries(
     row, except for `known_activities` (the caller has their bodies): a fan-out of one
     activity to many inboxes then reads and decodes it once, not once per inbox."""
     rows = await db.fetch(
-        """WITH candidates AS (
-               SELECT d.id, d.host, d.next_attempt_at FROM deliveries d
-               WHERE d.state = 'queued' AND d.next_attempt_at <= now()
-                 AND (d.locked_until IS NULL OR d.locked_until < now())
-                 AND NOT (d.host = ANY($3::text[]))
-                 AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = d.host AND h.paused_until > now())
-               ORDER BY d.next_attempt_at, d.id LIMIT $1 * 4),
-           chosen AS (
-               SELECT id FROM (
-                   SELECT id, next_attempt_at,
-                          row_number() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS nth
-                   FROM candidates) ranked
-               WHERE $4::int IS NULL OR nth <= $4::int
-               ORDER BY next_attempt_at, id LIMIT $1),
-           locked AS (
-               SELECT d.id FROM deliveries d
-               WHERE d.id IN (SELECT id FROM chosen) AND d.state = 'queued'
-                 AND (d.locked_until IS NULL OR d.locked_until < now())
-               FOR UPDATE SKIP LOCKED),
-           claimed AS (
-               UPDATE deliveries SET locked_until = now() + make_interval(secs => $2),
-                      attempts = attempts + 1
-               WHERE id IN (SELECT id FROM locked)
-               RETURNING id, activity_id, inbox_url, host, attempts)
-           SELECT c.id, c.activity_id, c.inbox_url, c.host, c.attempts, a.actor_id,
-                  CASE WHEN c.activity_id = ANY($5::bigint[]) THEN NULL ELSE a.document END AS document,
-                  h.consecutive_failures, h.paused_until, h.failure_days, h.unavailable_since,
-                  h.last_success_at, h.signature_scheme
-           FROM claimed c JOIN outgoing_activities a ON a.id = c.activity_id
-           LEFT JOIN hosts h ON h.host = c.host""",
+        CLAIM_SQL,
         limit,
         lease_seconds,
         list(skip_hosts),

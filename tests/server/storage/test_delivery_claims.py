@@ -3,11 +3,24 @@ big host leaves the claim room for the others and nothing claimed only waits."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from server.domain.actors import create_local_actor
 from server.storage import deliveries as delivery_store
-from tests.harness import Instance
+from tests.harness import PEER_ADDRESSES, Instance, running_instance
+
+
+@pytest.fixture
+async def instance(database_server: str, template_database: str, tmp_path: Path) -> AsyncIterator[Instance]:
+    """An instance without workers: nothing else claims the rows these tests claim."""
+    async with running_instance(database_server, template_database, PEER_ADDRESSES[0], tmp_path, workers=0) as inst:
+        yield inst
 
 
 async def test_a_claim_takes_at_most_per_host_rows_of_one_host(instance: Instance) -> None:
@@ -76,3 +89,41 @@ async def test_a_claim_leaves_out_the_documents_the_worker_already_has(instance:
     assert all(doc == {"type": "Update", "n": 2} for (activity, _), doc in documents.items() if activity == second)
     assert await delivery_store.activity_document(instance.pool, first) == {"type": "Create", "n": 1}
     assert await delivery_store.activity_document(instance.pool, -1) is None
+
+
+@pytest.mark.parametrize("mode", ["force_custom_plan", "force_generic_plan"])
+async def test_the_claim_reads_queued_rows_in_order_from_the_claim_index(instance: Instance, mode: str) -> None:
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Group", username="buurt")
+    async with instance.pool.acquire() as conn:
+        activity = await delivery_store.insert_activity(conn, "https://buurt.example/activities/p", actor.id, {}, [])
+        # many finished rows and a fan-out waiting
+        await conn.execute(
+            """INSERT INTO deliveries (activity_id, inbox_url, host, state, finished_at, next_attempt_at)
+               SELECT $1, 'https://h' || (n % 200) || '.example/users/u' || n || '/inbox',
+                      'h' || (n % 200) || '.example',
+                      CASE WHEN n <= 20000 THEN 'done' ELSE 'queued' END,
+                      CASE WHEN n <= 20000 THEN now() END, now() + interval '1 day'
+               FROM generate_series(1, 25000) AS n""",
+            activity,
+        )
+        await conn.execute("ANALYZE deliveries")
+    async with instance.pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL plan_cache_mode = {mode}")
+        await conn.execute(f"PREPARE claim(int, int, text[], int, bigint[]) AS {delivery_store.CLAIM_SQL}")
+        try:
+            raw = await conn.fetchval("EXPLAIN (FORMAT JSON) EXECUTE claim(64, 90, '{}', 16, '{}')")
+        finally:
+            await conn.execute("DEALLOCATE claim")
+    scans = _scans(json.loads(raw)[0]["Plan"])
+    assert ("Index Scan", "deliveries_claim_order_idx") in scans, scans
+    assert all(kind != "Seq Scan" for kind, _ in scans), scans
+
+
+def _scans(plan: Any) -> list[tuple[str, str]]:
+    """(node type, index) of every scan of deliveries in a JSON plan."""
+    found = []
+    if plan.get("Relation Name") == "deliveries":
+        found.append((plan["Node Type"], plan.get("Index Name", "")))
+    for child in plan.get("Plans", []):
+        found.extend(_scans(child))
+    return found

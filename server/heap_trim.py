@@ -1,4 +1,4 @@
-"""Giving freed heap memory back to the operating system, every few minutes.
+"""Giving freed heap memory back to the operating system, once a minute by default.
 
 A long-running process that talks to slow and dead peers allocates and frees buffers of
 many sizes (request and response bodies, socket reads, database rows). The C allocator
@@ -6,8 +6,8 @@ many sizes (request and response bodies, socket reads, database rows). The C all
 as those lists fragment the process's resident memory creeps up although the memory in
 use stays flat (`bench/bench_faults.py` prints both). `malloc_trim(0)` returns the free
 pages, inside the heap too, to the system. Every process runs it each
-`heap_trim_interval_seconds` (0 switches it off); where the C library is not glibc there
-is no such call and nothing is done.
+`heap_trim_interval_seconds` (0 switches it off), on a thread beside the event loop;
+where the C library is not glibc there is no such call and nothing is done.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ async def run_heap_trimming(stop: asyncio.Event, interval: float) -> None:
             return
         except TimeoutError:
             pass
-        trim_heap()
+        # on a thread: a trim of a large, holey heap takes tens of milliseconds (glibc
+        # locks one arena at a time, and the loop's small objects come from pymalloc)
+        await asyncio.to_thread(trim_heap)
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:

@@ -1,14 +1,16 @@
 """Discovery throughput: actor documents and WebFinger against a bare aiohttp JSON handler.
 
-Run: .venv/bin/python bench/bench_discovery.py [--requests 3000] [--concurrency 50] [--rounds 3]
+Run: .venv/bin/python bench/bench_discovery.py [--requests 3000] [--concurrency 50] [--rounds 3] [--processes 1]
 (uses DATABASE_URL when set, else the embedded PostgreSQL under buurtplein-data/bench).
 
 Starts, each in its own process on 127.0.0.1: a Buurtplein instance (workers off) on a
 fresh, migrated database, and a baseline aiohttp app that answers a prebuilt actor
-document with orjson and no database. The load generator (this process) fires N GETs,
-at most C at a time, and prints requests/s and the ratio to the baseline. Each case and
-the baseline run alternately (--rounds times) and the best of each is compared, so a
-drift in the machine's speed affects both alike.
+document with orjson and no database (--processes N: N of each, sharing their port).
+The load generator (this process) fires N GETs, at most C at a time, and prints
+requests/s and the ratio to the baseline. Each case and the baseline run alternately
+(--rounds times) and the best of each is compared, so a drift in the machine's speed
+affects both alike. The load generator is one Python process on the same cores: with
+two server processes it is the bottleneck of the baseline too.
 Target: >= 50 % of the baseline for both the actor document and WebFinger.
 """
 
@@ -67,7 +69,9 @@ def settings_for(port: int, dsn: str) -> Settings:
 async def _serve(app: web.Application, port: int) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, HOST, port, backlog=1024).start()
+    # SO_REUSEPORT: with --processes N, N processes share the port and the kernel spreads
+    # the connections over them
+    await web.TCPSite(runner, HOST, port, backlog=1024, reuse_port=True).start()
     await asyncio.Event().wait()
 
 
@@ -136,6 +140,9 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3, help="baseline/case alternations per case")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes, and as many baseline ones (one per core: 2)"
+    )
     args = parser.parse_args()
 
     server_dsn = os.environ.get("DATABASE_URL") or await start_embedded(REPO / "buurtplein-data" / "bench")
@@ -155,25 +162,27 @@ async def main() -> None:
             await create_local_actor(pool, settings, kind="Person", username=f"bewoner{index}", name=f"Bewoner {index}")
         await pool.close()
 
-        children.append(spawn.Process(target=run_instance, args=(port, dsn), daemon=True))
-        children[-1].start()
         actor_url = f"http://{HOST}:{port}/actors/oosterpark"
-        await wait_ready(actor_url)
+        for _ in range(args.processes):  # one after the other: the first makes the instance actor
+            children.append(spawn.Process(target=run_instance, args=(port, dsn), daemon=True))
+            children[-1].start()
+            await wait_ready(actor_url)
         async with (
             aiohttp.ClientSession() as session,
             session.get(actor_url, headers={"Accept": AS2}) as resp,
         ):
             document = await resp.json(content_type=None)
-        children.append(spawn.Process(target=run_baseline, args=(base_port, document), daemon=True))
-        children[-1].start()
         baseline_url = f"http://{HOST}:{base_port}/actors/oosterpark"
-        await wait_ready(baseline_url)
+        for _ in range(args.processes):
+            children.append(spawn.Process(target=run_baseline, args=(base_port, document), daemon=True))
+            children[-1].start()
+            await wait_ready(baseline_url)
 
         webfinger_url = f"http://{HOST}:{port}/.well-known/webfinger?resource=acct:oosterpark@{HOST}:{port}"
         n, c = args.requests, args.concurrency
         print(
-            f"{n} GETs each, {c} concurrent, server and baseline in their own processes; each case "
-            f"alternates with the baseline {args.rounds} times, best of each (the machine's speed drifts)"
+            f"{n} GETs each, {c} concurrent, {args.processes} server and {args.processes} baseline process(es); "
+            f"each case alternates with the baseline {args.rounds} times, best of each (the machine's speed drifts)"
         )
         base = f"http://{HOST}:{port}"
         many_actors = [f"{base}/actors/bewoner{i}" for i in range(DISTINCT_ACTORS)]

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 import orjson
 from aiohttp import web
+from benchlib import postgres_cpu, process_cpu
 
 from server.app import make_app
 from server.config import Settings
@@ -103,9 +104,32 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def load(url: str | list[str], accept: str, requests: int, concurrency: int) -> float:
+class Cpu:
+    """CPU seconds used during the timed part of a load, per kind of process."""
+
+    def __init__(self, server_pids: list[int]) -> None:
+        self.server_pids = server_pids
+        self.totals = {"server": 0.0, "postgres": 0.0, "load": 0.0}
+        self._start: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        return {
+            "server": sum(process_cpu(pid) for pid in self.server_pids),
+            "postgres": postgres_cpu(),
+            "load": time.process_time(),
+        }
+
+    def start(self) -> None:
+        self._start = self._now()
+
+    def stop(self) -> None:
+        for kind, value in self._now().items():
+            self.totals[kind] += value - self._start[kind]
+
+
+async def load(url: str | list[str], accept: str, requests: int, concurrency: int, cpu: Cpu | None = None) -> float:
     """Requests per second for `requests` GETs of `url` (or of the URLs in turn),
-    `concurrency` in flight."""
+    `concurrency` in flight; `cpu` adds up the CPU each kind of process used meanwhile."""
     urls = itertools.cycle([url] if isinstance(url, str) else url)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -127,9 +151,13 @@ async def load(url: str | list[str], accept: str, requests: int, concurrency: in
 
         await burst(min(300, requests))  # warm-up: connections, caches, pool
         failures = 0
+        if cpu is not None:
+            cpu.start()
         started = time.perf_counter()
         await burst(requests)
         elapsed = time.perf_counter() - started
+        if cpu is not None:
+            cpu.stop()
     if failures:
         raise RuntimeError(f"{failures} requests to {url} failed")
     return requests / elapsed
@@ -195,12 +223,25 @@ async def main() -> None:
             (f"actor document (AS2), {DISTINCT_ACTORS} actors in turn", many_actors, AS2),
             (f"WebFinger acct:, {DISTINCT_ACTORS} actors in turn", many_webfinger, "application/jrd+json"),
         ]
+        server_pids = [child.pid for child in children[: args.processes]]
+        baseline_pids = [child.pid for child in children[args.processes :]]
+        cpu_lines = []
         for label, url, accept in cases:
             baseline = rate = 0.0
+            case_cpu, base_cpu = Cpu(server_pids), Cpu(baseline_pids)
             for _ in range(args.rounds):
-                baseline = max(baseline, await load(baseline_url, AS2, n, c))
-                rate = max(rate, await load(url, accept, n, c))
+                baseline = max(baseline, await load(baseline_url, AS2, n, c, base_cpu))
+                rate = max(rate, await load(url, accept, n, c, case_cpu))
             print(f"{label:<52}{rate:8.0f} req/s  {rate / baseline:6.1%} of baseline ({baseline:.0f} req/s)")
+            total = n * args.rounds
+            cpu_lines.append(
+                f"  {label:<50}"
+                + "".join(f"{case_cpu.totals[k] / total * 1e6:8.0f}" for k in ("server", "postgres", "load"))
+                + f"   (baseline {base_cpu.totals['server'] / total * 1e6:.0f} / "
+                + f"{base_cpu.totals['postgres'] / total * 1e6:.0f} / {base_cpu.totals['load'] / total * 1e6:.0f})"
+            )
+        print("CPU µs per request (timed parts of all rounds):        server  PostgreSQL  load generator")
+        print("\n".join(cpu_lines))
     finally:
         for child in children:
             child.terminate()

@@ -72,7 +72,7 @@ async def webfinger(request: web.Request) -> web.Response:
     found = await request.app[ACTOR_LOOKUP].get(username.lower())
     if found is None:
         return jrd_error(404, "no such account")
-    actor = found[0]
+    actor = found.row.actor
     if actor.gone_at is not None:
         return jrd_error(410, "this account is gone")
     urls = Urls(settings)

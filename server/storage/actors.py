@@ -256,31 +256,52 @@ async def local_actor_with_keys(db: Db, username: str) -> tuple[ActorRow, list[P
     return ActorRow(**values), public_keys
 
 
-ActorDocumentRow = tuple[ActorRow, list[PublicKeyRow], str, str | None]
+@dataclass(frozen=True)
+class ActorDocumentRow:
+    """What a local actor's document and WebFinger answer are made of, with the stamp
+    the database gives that content (migration 0018: any change to it gives a new one)."""
+
+    version: int
+    actor: ActorRow
+    keys: tuple[PublicKeyRow, ...]
+    area_name: str  # a neighbourhood's area ("" for other actors)
+    boundary_json: str | None  # its GeoJSON boundary, as JSON text
 
 
-async def local_actors_for_document(db: Db, usernames: list[str]) -> dict[str, ActorDocumentRow]:
-    """What GET /actors/{name} and WebFinger render, for many usernames in one round trip,
-    keyed by the lower-cased username: the local actor, its public keys and, for a
-    neighbourhood, its area name and GeoJSON boundary (as JSON text)."""
+async def local_actor_versions(db: Db, usernames: list[str]) -> dict[str, tuple[int, int]]:
+    """Local actors by lower-cased username -> (id, document version), for many names in
+    one small query (the hot path of actor documents and WebFinger)."""
+    rows = await db.fetch(
+        """SELECT lower(username), id, document_version FROM actors
+            WHERE is_local AND lower(username) = ANY($1::text[])""",
+        [name.lower() for name in usernames],
+    )
+    return {name: (actor_id, version) for name, actor_id, version in rows}
+
+
+async def local_actors_for_document(db: Db, actor_ids: list[int]) -> dict[int, ActorDocumentRow]:
+    """Everything GET /actors/{name} and WebFinger render, for many local actors by id in
+    one round trip: the actor, its public keys and, for a neighbourhood, its area name and
+    GeoJSON boundary, with the document version all of it has."""
     rows = await db.fetch(
         f"""SELECT {_ACTOR_COLUMNS_OF_A},
                    (SELECT coalesce(jsonb_agg(jsonb_build_array(k.key_id, k.algorithm, k.public_pem)
                                               ORDER BY k.algorithm DESC), '[]'::jsonb)
                     FROM actor_keys k WHERE k.actor_id = a.id) AS public_keys,
-                   n.area_name, n.boundary::text AS boundary_json
+                   n.area_name, n.boundary::text AS boundary_json, a.document_version
             FROM actors a LEFT JOIN neighbourhoods n ON n.actor_id = a.id
-            WHERE a.is_local AND lower(a.username) = ANY($1::text[])""",
-        [name.lower() for name in usernames],
+            WHERE a.is_local AND a.id = ANY($1::bigint[])""",
+        actor_ids,
     )
-    found: dict[str, ActorDocumentRow] = {}
+    found: dict[int, ActorDocumentRow] = {}
     for row in rows:
-        # positional: the first columns are ActorRow's fields in order, then keys and area
+        # positional: the first columns are ActorRow's fields in order, then keys, area, version
         values = list(row)
         values[_AKA] = tuple(values[_AKA] or ())
         actor = ActorRow(*values[:_FIELDS])
-        public_keys = [PublicKeyRow(*item) for item in values[_FIELDS]]
-        found[actor.username.lower()] = (actor, public_keys, values[_FIELDS + 1] or "", values[_FIELDS + 2])
+        keys = tuple(PublicKeyRow(*item) for item in values[_FIELDS])
+        area_name, boundary_json, version = values[_FIELDS + 1 :]
+        found[actor.id] = ActorDocumentRow(version, actor, keys, area_name or "", boundary_json)
     return found
 
 

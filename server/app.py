@@ -8,6 +8,7 @@ reverse (workers stop between jobs before the pool closes).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import time
@@ -69,9 +70,19 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# Request ids: a random prefix per process and a counter, unique without asking the
+# system for random bytes on every request.
+_REQUEST_ID_PREFIX = secrets.token_hex(4)
+_request_numbers = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_REQUEST_ID_PREFIX}{next(_request_numbers):08x}"
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    rid = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+    rid = request.headers.get("X-Request-Id", "")[:64] or new_request_id()
     token = request_id.set(rid)
     started = time.perf_counter()
     try:
@@ -82,15 +93,16 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     finally:
         request_id.reset(token)
     response.headers["X-Request-Id"] = rid
-    log.debug(
-        "request",
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "status": response.status,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
     return response
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from server.appkeys import POOL, SETTINGS
+from server.config import Settings
 from server.domain import media
 from server.domain.compose import ARTICLE_MAX_CHARS, NOTE_MAX_CHARS, Draft, PostRefused, publish_draft
 from server.domain.membership import may_post
@@ -25,10 +26,9 @@ from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import web_reads
 from server.storage.actors import ActorRow
 from server.web.access import federating, require_resident
-from server.web.csrf import csrf_middleware
 from server.web.forms import N_, Form, form_from
-from server.web.sessions import Handler
 from server.web.templating import language_of, redirect, render
+from server.web.upload_limits import allow_upload
 
 COMPOSE_PATH = "/compose"
 # (file field, alt text field) of each image slot; the first keeps the one-image names
@@ -235,23 +235,19 @@ async def publish_from_form(request: web.Request, me: ActorRow, data: MultiDictP
     raise redirect(page_path(request, row))
 
 
-@web.middleware
-async def upload_size_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A composer form may carry an image: it may be bigger than other requests, and a
-    body bigger still gets the composer back with the error next to the image field."""
-    if request.method != "POST" or request.path != COMPOSE_PATH or request.content_type != "multipart/form-data":
-        return await handler(request)
-    limit = request.app[SETTINGS].media_max_bytes * MAX_ATTACHMENTS + FORM_OVERHEAD
-    try:
-        return await handler(request.clone(client_max_size=limit))
-    except web.HTTPRequestEntityTooLarge:
-        form = Form(values={"visibility": "public"})
-        form.fail("image", TOO_BIG)
-        return render(request, "compose.html", await compose_context(request, form), status=413)
+def upload_limit(settings: Settings) -> int:
+    """A composer form may carry images: its body may be as big as all of them plus the text."""
+    return settings.media_max_bytes * MAX_ATTACHMENTS + FORM_OVERHEAD
+
+
+async def image_too_big(request: web.Request) -> web.StreamResponse:
+    """The composer again, with the error next to the image field."""
+    form = Form(values={"visibility": "public"})
+    form.fail("image", TOO_BIG)
+    return render(request, "compose.html", await compose_context(request, form), status=413)
 
 
 def setup(app: web.Application) -> None:
-    position = app.middlewares.index(csrf_middleware) if csrf_middleware in app.middlewares else 0
-    app.middlewares.insert(position, upload_size_middleware)
+    allow_upload(app, [COMPOSE_PATH], upload_limit, image_too_big)
     app.router.add_get(COMPOSE_PATH, compose_page)
     app.router.add_post(COMPOSE_PATH, compose)

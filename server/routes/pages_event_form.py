@@ -16,6 +16,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from server.appkeys import POOL, SETTINGS
+from server.config import Settings
 from server.convert.events import valid_timezone
 from server.domain import events as event_domain
 from server.domain import media
@@ -30,10 +31,9 @@ from server.storage.actors import ActorRow
 from server.storage.events import EventFields
 from server.urls import Urls
 from server.web.access import federating, require_resident
-from server.web.csrf import csrf_middleware
 from server.web.forms import N_, Form, form_from, read_form
-from server.web.sessions import Handler
 from server.web.templating import DEFAULT_TIMEZONE, redirect, render, render_error, zone
+from server.web.upload_limits import allow_upload
 
 FIELDS = (
     "organiser", "name", "description", "starts", "ends", "timezone", "place_name", "street_address",
@@ -314,25 +314,21 @@ async def edit_event(request: web.Request) -> web.Response:
     raise redirect(path_of(request, event.ap_id))
 
 
-@web.middleware
-async def upload_size_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The event composer may carry a picture: its body may be as big as one image plus
-    the text fields; a bigger one gets the composer back with the error at the image."""
-    if request.method != "POST" or request.path != COMPOSE_PATH or request.content_type != "multipart/form-data":
-        return await handler(request)
-    limit = request.app[SETTINGS].media_max_bytes + FORM_OVERHEAD
-    try:
-        return await handler(request.clone(client_max_size=limit))
-    except web.HTTPRequestEntityTooLarge:
-        me = await require_resident(request)
-        form = Form(values={"timezone": DEFAULT_TIMEZONE})
-        form.fail("image", TOO_BIG)
-        return render(request, "compose_event.html", await compose_context(request, me, form, COMPOSE_PATH), status=413)
+def upload_limit(settings: Settings) -> int:
+    """The event composer may carry a picture: its body may be as big as one image plus the text."""
+    return settings.media_max_bytes + FORM_OVERHEAD
+
+
+async def picture_too_big(request: web.Request) -> web.StreamResponse:
+    """The event composer again, with the error at the image."""
+    me = await require_resident(request)
+    form = Form(values={"timezone": DEFAULT_TIMEZONE})
+    form.fail("image", TOO_BIG)
+    return render(request, "compose_event.html", await compose_context(request, me, form, COMPOSE_PATH), status=413)
 
 
 def setup(app: web.Application) -> None:
-    position = app.middlewares.index(csrf_middleware) if csrf_middleware in app.middlewares else 0
-    app.middlewares.insert(position, upload_size_middleware)
+    allow_upload(app, [COMPOSE_PATH], upload_limit, picture_too_big)
     app.router.add_get(COMPOSE_PATH, compose_event_page)
     app.router.add_post(COMPOSE_PATH, compose_event)
     app.router.add_get("/objects/{uid}/edit", edit_event_page)

@@ -15,6 +15,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from server.appkeys import HTTP
+from server.config import Settings
 from server.domain import accounts
 from server.domain.federation_context import Federating
 from server.portability import block_import, follow_import
@@ -22,10 +23,9 @@ from server.portability.mastodon_csv import MAX_BYTES, CsvRefused, parse_follows
 from server.portability.move import MAX_ALIASES, MoveRefused, add_also_known_as, move_actor, remove_also_known_as
 from server.storage.actors import ActorRow
 from server.web.access import federating, require_account, require_resident
-from server.web.csrf import csrf_middleware
 from server.web.forms import N_, Form, form_from, read_form
-from server.web.sessions import Handler
 from server.web.templating import redirect, render
+from server.web.upload_limits import allow_upload
 
 PATH = "/settings/moving"
 UPLOAD_PATHS = frozenset({PATH + "/follows", PATH + "/blocks"})
@@ -256,25 +256,22 @@ async def run_import(request: web.Request, me: ActorRow, kind: str, text: str) -
     return ImportReport(kind, done, already, [(where[:200], reason_msgid(reason)) for where, reason in failed])
 
 
-@web.middleware
-async def upload_size_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """An export file may be bigger than other form posts (up to 2 MB); bigger still gets
-    the page back with the error next to the file field."""
-    if request.method != "POST" or request.path not in UPLOAD_PATHS:
-        return await handler(request)
-    try:
-        return await handler(request.clone(client_max_size=MAX_BYTES + FORM_OVERHEAD))
-    except web.HTTPRequestEntityTooLarge:
-        me = await require_resident(request)
-        form = Form()
-        form.fail("file", TOO_LARGE)
-        kind = "follows" if request.path.endswith("/follows") else "blocks"
-        return await show(request, me, status=413, **{f"{kind}_form": form})
+def upload_limit(settings: Settings) -> int:
+    """An export file may be bigger than other form posts (up to 2 MB)."""
+    return MAX_BYTES + FORM_OVERHEAD
+
+
+async def file_too_large(request: web.Request) -> web.StreamResponse:
+    """The page again, with the error next to the file field."""
+    me = await require_resident(request)
+    form = Form()
+    form.fail("file", TOO_LARGE)
+    kind = "follows" if request.path.endswith("/follows") else "blocks"
+    return await show(request, me, status=413, **{f"{kind}_form": form})
 
 
 def setup(app: web.Application) -> None:
-    position = app.middlewares.index(csrf_middleware) if csrf_middleware in app.middlewares else 0
-    app.middlewares.insert(position, upload_size_middleware)
+    allow_upload(app, UPLOAD_PATHS, upload_limit, file_too_large, multipart_only=False)
     app.router.add_get(PATH, moving_page)
     app.router.add_post(PATH + "/aliases", add_alias)
     app.router.add_post(PATH + "/aliases/remove", remove_alias)

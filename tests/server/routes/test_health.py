@@ -31,3 +31,11 @@ async def test_readyz_is_unready_when_a_migration_is_pending(instance: Instance)
 async def test_request_id_is_echoed(instance: Instance) -> None:
     async with instance.session.get(instance.url("/healthz"), headers={"X-Request-Id": "abc123"}) as resp:
         assert resp.headers["X-Request-Id"] == "abc123"
+
+
+async def test_each_request_gets_its_own_id(instance: Instance) -> None:
+    seen = set()
+    for _ in range(3):
+        async with instance.session.get(instance.url("/healthz")) as resp:
+            seen.add(resp.headers["X-Request-Id"])
+    assert len(seen) == 3 and all(len(rid) == 16 for rid in seen)

@@ -96,3 +96,38 @@ async def test_too_big_is_refused_next_to_the_field(make_instance: object) -> No
                 browser, {"content": "Te groot", "alt_text": "x"}, ("huge.png", huge, "image/png")
             )
             assert status == 413 and 'id="f-image-error"' in page and "too big" in page
+
+
+async def test_an_event_picture_beyond_the_body_limit_is_refused_next_to_the_field(make_instance: object) -> None:
+    async with make_instance(registration_mode="open", media_max_bytes=20_000) as inst:  # type: ignore[operator]
+        async with PageClient(inst) as browser:
+            await browser.register("anna")
+            await browser.get("/compose/event")
+            form = aiohttp.FormData()
+            form.add_field("csrf", browser.csrf())
+            form.add_field("name", "Buurtfeest")
+            huge = b"\x89PNG\r\n\x1a\n" + b"\0" * 400_000  # beyond one image plus the text fields
+            form.add_field("image", huge, filename="huge.png", content_type="image/png")
+            url = inst.url("/compose/event")
+            async with browser.session.post(url, data=form, headers=browser.headers()) as resp:
+                page = await resp.text()
+            assert resp.status == 413 and 'id="f-image-error"' in page and "too big" in page
+
+
+async def test_other_posts_keep_the_application_body_limit(make_instance: object) -> None:
+    """Only the registered upload forms get the bigger limit: a multipart body of the same
+    size to another form is refused by the application's own limit."""
+    async with make_instance(registration_mode="open", inbox_max_bytes=100_000) as inst:  # type: ignore[operator]
+        async with PageClient(inst) as browser:
+            await browser.register("anna")
+            await browser.get("/compose")
+            for path, refused_for_size in (("/settings/profile", True), ("/compose", False)):
+                form = aiohttp.FormData()
+                form.add_field("csrf", browser.csrf())
+                form.add_field("content", "x" * 150_000)
+                form.add_field("visibility", "public")
+                form.add_field("image", b"", filename="", content_type="application/octet-stream")
+                async with browser.session.post(inst.url(path), data=form, headers=browser.headers()) as resp:
+                    await resp.read()
+                    # the composer reads the body and judges the text itself (too long: 400)
+                    assert (resp.status == 413) is refused_for_size, (path, resp.status)

@@ -5,8 +5,8 @@ A lookup reads only each actor's id and document version (a stamp the database c
 with any change to the actor, its keys or its neighbourhood's area: migration 0018) and
 fetches the full rows of the actors whose version this process has not seen, in a second
 statement. So an answer is never older than the database at the time of the request,
-while the steady state costs one small query, and a document is rendered once per
-version (`Entry.rendered`)."""
+while the steady state costs one small query, and each answer (the actor document, the
+WebFinger JRD) is rendered once per version (`Entry.rendered`)."""
 
 from __future__ import annotations
 
@@ -21,17 +21,18 @@ MAX_ENTRIES = 4096
 class Entry:
     """One local actor at one version, and what has been rendered of it."""
 
-    __slots__ = ("rendered", "row")
+    __slots__ = ("_rendered", "row")
 
     def __init__(self, row: ActorDocumentRow) -> None:
         self.row = row
-        self.rendered: bytes | None = None
+        self._rendered: dict[str, bytes] = {}
 
-    def document(self, render: Callable[[ActorDocumentRow], bytes]) -> bytes:
-        """The rendered actor document (render runs once per entry)."""
-        if self.rendered is None:
-            self.rendered = render(self.row)
-        return self.rendered
+    def rendered(self, kind: str, render: Callable[[ActorDocumentRow], bytes]) -> bytes:
+        """The answer of one kind ("actor", "jrd"), serialised; render runs once per kind."""
+        body = self._rendered.get(kind)
+        if body is None:
+            body = self._rendered[kind] = render(self.row)
+        return body
 
 
 class LocalActorDocuments:

@@ -49,7 +49,7 @@ async def serve_actor(request: web.Request, username: str) -> web.Response:
         return negotiated_error(request, 410, "this account is gone")
     if as2:
         app = request.app
-        return activity_body_response(entry.document(lambda row: render_document(app, row)))
+        return activity_body_response(entry.rendered("actor", lambda row: render_document(app, row)))
     if actor.moved_to:
         # Moved (docs/portability.md): a person following an old link lands on the new actor.
         raise web.HTTPFound(actor.moved_to)

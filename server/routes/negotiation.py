@@ -78,6 +78,13 @@ def json_body_response(
     return web.Response(body=orjson.dumps(doc), status=status, headers=_headers(content_type, headers))
 
 
+def body_response(
+    body: bytes, content_type: str, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """An already serialised body under `content_type`, with `Vary: Accept`."""
+    return web.Response(body=body, status=status, headers=_headers(content_type, headers))
+
+
 def activity_response(doc: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
     """An ActivityStreams document (`application/activity+json; charset=utf-8`)."""
     return json_body_response(doc, ACTIVITY_JSON_UTF8, status=status, headers=headers)

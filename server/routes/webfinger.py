@@ -9,8 +9,10 @@ links (RFC 7033 section 4.3). Every answer allows any origin (section 5).
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import orjson
 from aiohttp import web
 
 from activitypub.errors import BadResource
@@ -25,7 +27,8 @@ from activitypub.webfinger import (
 from server.appkeys import SETTINGS
 from server.config import Settings
 from server.routes.actors import ACTOR_LOOKUP
-from server.routes.negotiation import json_body_response
+from server.routes.negotiation import body_response, json_body_response
+from server.storage.actors import ActorRow
 from server.urls import INSTANCE_ACTOR_USERNAME, Urls
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -72,22 +75,28 @@ async def webfinger(request: web.Request) -> web.Response:
     found = await request.app[ACTOR_LOOKUP].get(username.lower())
     if found is None:
         return jrd_error(404, "no such account")
-    actor = found.row.actor
-    if actor.gone_at is not None:
+    if found.row.actor.gone_at is not None:
         return jrd_error(410, "this account is gone")
+    rels = request.query.getall("rel", [])
+    if rels:
+        jrd = account_jrd(found.row.actor, settings)
+        jrd["links"] = [link for link in jrd["links"] if link.get("rel") in rels]
+        return json_body_response(jrd, JRD_UTF8, headers=CORS)
+    body = found.rendered("jrd", lambda row: orjson.dumps(account_jrd(row.actor, settings)))
+    return body_response(body, JRD_UTF8, headers=CORS)
+
+
+def account_jrd(actor: ActorRow, settings: Settings) -> dict[str, Any]:
+    """The JRD of a local account: its actor, profile page and remote-follow template."""
     urls = Urls(settings)
     profile = actor.url or urls.profile(actor.username)
-    jrd = build_jrd(
+    return build_jrd(
         subject=f"acct:{actor.username}@{settings.domain}",
         actor_url=actor.ap_id,
         profile_url=profile,
         subscribe_template=urls.subscribe_template(),
         aliases=(actor.ap_id, profile),
     )
-    rels = request.query.getall("rel", [])
-    if rels:
-        jrd["links"] = [link for link in jrd["links"] if link.get("rel") in rels]
-    return json_body_response(jrd, JRD_UTF8, headers=CORS)
 
 
 async def host_meta(request: web.Request) -> web.Response:

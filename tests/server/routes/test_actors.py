@@ -210,3 +210,29 @@ async def test_gone_actor_is_410_with_a_tombstone(instance: Instance) -> None:
     assert "publicKey" not in doc
     status, _, _ = await fetch(instance, "/@weg", BROWSER)
     assert status == 410
+
+
+async def test_documents_and_webfinger_follow_each_change_at_once(instance: Instance) -> None:
+    """Answers are kept per process between requests; a change in the database still shows
+    in the very next answer (the lookup compares each actor's document version)."""
+    actor = await create_local_actor(instance.pool, instance.settings, kind="Person", username="cees", name="Cees")
+    finger = instance.url(f"/.well-known/webfinger?resource=acct:cees@{instance.settings.domain}")
+    for _ in range(2):  # the second answer comes from what the first one rendered
+        _, _, doc = await fetch(instance, "/actors/cees", AS2_TYPES[0])
+        assert doc["name"] == "Cees"
+    await instance.pool.execute(
+        "UPDATE actors SET name = 'Cees B.', url = 'http://127.0.0.2/c' WHERE id = $1", actor.id
+    )
+    _, _, doc = await fetch(instance, "/actors/cees", AS2_TYPES[0])
+    assert doc["name"] == "Cees B."
+    async with instance.session.get(finger) as resp:
+        jrd = await resp.json(content_type=None)
+    assert "http://127.0.0.2/c" in jrd["aliases"]
+    await instance.pool.execute("DELETE FROM actor_keys WHERE actor_id = $1 AND algorithm = 'ed25519'", actor.id)
+    _, _, doc = await fetch(instance, "/actors/cees", AS2_TYPES[0])
+    assert "assertionMethod" not in doc or doc["assertionMethod"] == []
+    await instance.pool.execute("UPDATE actors SET gone_at = now() WHERE id = $1", actor.id)
+    async with instance.session.get(finger) as resp:
+        assert resp.status == 410
+    status, _, _ = await fetch(instance, "/actors/cees", AS2_TYPES[0])
+    assert status == 410

@@ -1,6 +1,7 @@
 """Discovery throughput: actor documents and WebFinger against a bare aiohttp JSON handler.
 
 Run: .venv/bin/python bench/bench_discovery.py [--requests 3000] [--concurrency 50] [--rounds 3] [--processes 1]
+[--count-statements]
 (uses DATABASE_URL when set, else the embedded PostgreSQL under buurtplein-data/bench).
 
 Starts, each in its own process on 127.0.0.1: a Buurtplein instance (workers off) on a
@@ -10,7 +11,9 @@ The load generator (this process) fires N GETs, at most C at a time, and prints
 requests/s and the ratio to the baseline. Each case and the baseline run alternately
 (--rounds times) and the best of each is compared, so a drift in the machine's speed
 affects both alike. The load generator is one Python process on the same cores: with
-two server processes it is the bottleneck of the baseline too.
+two server processes it is the bottleneck of the baseline too. Below the ratios: the CPU
+each kind of process spent per request (server, PostgreSQL, load generator) in the timed
+parts, and with --count-statements the database statements per request.
 Target: >= 50 % of the baseline for both the actor document and WebFinger.
 """
 
@@ -45,6 +48,9 @@ REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 AS2 = "application/activity+json"
 DISTINCT_ACTORS = 500  # the second pair of cases asks for these in turn
+WARM_UP = 300  # requests before each timed burst
+# PostgreSQL publishes an idle backend's counts within ten seconds (a busy one's each second)
+STATS_SETTLE = 11.0
 
 
 def free_port() -> int:
@@ -149,7 +155,7 @@ async def load(url: str | list[str], accept: str, requests: int, concurrency: in
             remaining = count
             await asyncio.gather(*(worker() for _ in range(concurrency)))
 
-        await burst(min(300, requests))  # warm-up: connections, caches, pool
+        await burst(min(WARM_UP, requests))  # warm-up: connections, caches, pool
         failures = 0
         if cpu is not None:
             cpu.start()
@@ -170,6 +176,11 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="baseline/case alternations per case")
     parser.add_argument(
         "--processes", type=int, default=1, help="server processes, and as many baseline ones (one per core: 2)"
+    )
+    parser.add_argument(
+        "--count-statements",
+        action="store_true",
+        help="also print database statements per request (waits for PostgreSQL's counts around each case)",
     )
     args = parser.parse_args()
 
@@ -223,24 +234,42 @@ async def main() -> None:
             (f"actor document (AS2), {DISTINCT_ACTORS} actors in turn", many_actors, AS2),
             (f"WebFinger acct:, {DISTINCT_ACTORS} actors in turn", many_webfinger, "application/jrd+json"),
         ]
+
+        async def transactions() -> int:
+            """Transactions committed in the benchmark's database (each lookup statement is one;
+            the baseline adds none)."""
+            count: int = await admin.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = $1", name)
+            return count
+
         server_pids = [child.pid for child in children[: args.processes]]
         baseline_pids = [child.pid for child in children[args.processes :]]
         cpu_lines = []
         for label, url, accept in cases:
             baseline = rate = 0.0
             case_cpu, base_cpu = Cpu(server_pids), Cpu(baseline_pids)
+            if args.count_statements:
+                await asyncio.sleep(STATS_SETTLE)
+                committed = await transactions()
             for _ in range(args.rounds):
                 baseline = max(baseline, await load(baseline_url, AS2, n, c, base_cpu))
                 rate = max(rate, await load(url, accept, n, c, case_cpu))
             print(f"{label:<52}{rate:8.0f} req/s  {rate / baseline:6.1%} of baseline ({baseline:.0f} req/s)")
             total = n * args.rounds
+            statements = ""
+            if args.count_statements:
+                await asyncio.sleep(STATS_SETTLE)
+                all_requests = args.rounds * (n + min(WARM_UP, n))
+                statements = f"{(await transactions() - committed) / all_requests:12.3f}"
             cpu_lines.append(
                 f"  {label:<50}"
                 + "".join(f"{case_cpu.totals[k] / total * 1e6:8.0f}" for k in ("server", "postgres", "load"))
+                + statements
                 + f"   (baseline {base_cpu.totals['server'] / total * 1e6:.0f} / "
                 + f"{base_cpu.totals['postgres'] / total * 1e6:.0f} / {base_cpu.totals['load'] / total * 1e6:.0f})"
             )
-        print("CPU µs per request (timed parts of all rounds):        server  PostgreSQL  load generator")
+        print(
+            "CPU µs per request (timed parts of all rounds):          server  PostgreSQL  load gen.  statements/request"
+        )
         print("\n".join(cpu_lines))
     finally:
         for child in children:

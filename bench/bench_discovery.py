@@ -267,9 +267,8 @@ async def main() -> None:
                 + f"   (baseline {base_cpu.totals['server'] / total * 1e6:.0f} / "
                 + f"{base_cpu.totals['postgres'] / total * 1e6:.0f} / {base_cpu.totals['load'] / total * 1e6:.0f})"
             )
-        print(
-            "CPU µs per request (timed parts of all rounds):          server  PostgreSQL  load gen.  statements/request"
-        )
+        columns = "CPU µs per request (timed parts of all rounds):          server  PostgreSQL  load gen."
+        print(columns + ("  statements/request" if args.count_statements else ""))
         print("\n".join(cpu_lines))
     finally:
         for child in children:

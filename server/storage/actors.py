@@ -272,8 +272,8 @@ async def local_actor_versions(db: Db, usernames: list[str]) -> dict[str, tuple[
     """Local actors by lower-cased username -> (id, document version), for many names in
     one small query (the hot path of actor documents and WebFinger)."""
     rows = await db.fetch(
-        """SELECT lower(username), id, document_version FROM actors
-            WHERE is_local AND lower(username) = ANY($1::text[])""",
+        """SELECT username_key, id, document_version FROM actors
+            WHERE is_local AND username_key = ANY($1::text[])""",
         [name.lower() for name in usernames],
     )
     return {name: (actor_id, version) for name, actor_id, version in rows}

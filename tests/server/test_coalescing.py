@@ -96,3 +96,25 @@ async def test_flushes_never_exceed_their_limit_and_all_finish() -> None:
     flushes.start()  # slots are free again
     await asyncio.sleep(0.02)
     assert peak <= 2
+
+
+async def test_keys_asked_during_a_fetch_go_together_in_the_next_one() -> None:
+    source = Source()
+    source.data = {str(i): i for i in range(600)}
+    lookup: Coalescer[str, int] = Coalescer(source.fetch)
+    first = asyncio.create_task(lookup.get("0"))
+    await asyncio.sleep(0.001)  # the first fetch is on its way
+    later = [asyncio.create_task(lookup.get(str(i))) for i in range(1, 6)]
+    await asyncio.sleep(0)
+    assert len(source.calls) == 1  # no second statement beside the first for a few keys
+    assert await first == 0 and await asyncio.gather(*later) == [1, 2, 3, 4, 5]
+    assert source.calls == [["0"], sorted(str(i) for i in range(1, 6))]
+    # a full batch waiting starts more statements at once, before the first returns
+    source.calls.clear()
+    head = asyncio.create_task(lookup.get("0"))
+    await asyncio.sleep(0.001)
+    crowd = [asyncio.create_task(lookup.get(str(i))) for i in range(1, 300)]
+    await asyncio.sleep(0.001)
+    assert len(source.calls) >= 2 and all(len(call) <= 256 for call in source.calls)
+    assert not head.done()
+    assert await head == 0 and await asyncio.gather(*crowd) == list(range(1, 300))

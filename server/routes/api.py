@@ -8,6 +8,8 @@ from the global limiter (server/routes/ratelimit_middleware.py, zone "api").
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +29,8 @@ from server.storage import feeds as feed_store
 from server.storage.calendar_events import EventRow, EventScope, EventWindow
 from server.storage.feeds import FeedPost, Page, PostScope, PublicNeighbourhood
 from server.urls import Urls
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CORS_PREFIXES = ("/api/", "/feeds/", "/calendar/instance", "/calendar/neighbourhoods/", "/calendar/events/")
 CORS_HEADERS = {
@@ -212,13 +216,17 @@ async def preflight(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@web.middleware
-async def bad_parameters(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        response: web.StreamResponse = await handler(request)
-        return response
-    except BadParameter as exc:
-        return json_error(400, str(exc))
+def answering_bad_parameters(handler: Handler) -> Handler:
+    """`handler`, answering a malformed query parameter with a JSON 400 naming it."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except BadParameter as exc:
+            return json_error(400, str(exc))
+
+    return wrapped
 
 
 async def add_cors(request: web.Request, response: web.StreamResponse) -> None:
@@ -227,11 +235,13 @@ async def add_cors(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def setup(app: web.Application) -> None:
-    app.middlewares.append(bad_parameters)
     app.on_response_prepare.append(add_cors)
     app.router.add_get("/api/openapi.json", openapi)
-    app.router.add_get("/api/v1/neighbourhoods", list_neighbourhoods)
-    app.router.add_get("/api/v1/neighbourhoods/{name}", get_neighbourhood)
-    app.router.add_get("/api/v1/posts", list_posts)
-    app.router.add_get("/api/v1/events", list_events)
+    for path, handler in (
+        ("/api/v1/neighbourhoods", list_neighbourhoods),
+        ("/api/v1/neighbourhoods/{name}", get_neighbourhood),
+        ("/api/v1/posts", list_posts),
+        ("/api/v1/events", list_events),
+    ):
+        app.router.add_get(path, answering_bad_parameters(handler))
     app.router.add_route("OPTIONS", "/api/{tail:.*}", preflight)

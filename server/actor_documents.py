@@ -15,7 +15,7 @@ from collections.abc import Callable
 from server.storage import actors as actor_store
 from server.storage.actors import ActorDocumentRow, Db
 
-MAX_ENTRIES = 4096
+MAX_ENTRIES = 2048  # about 7 KB each with both renderings: ~14 MB at most per process
 
 
 class Entry:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from server.storage import actors as actor_store
 from server.storage.actors import ActorDocumentRow, Db
 
-MAX_ENTRIES = 2048  # about 7 KB each with both renderings: ~14 MB at most per process
+MAX_ENTRIES = 2048  # ~8 KB each with both renderings: ~16 MB at most per process
 
 
 class Entry:
@@ -31,7 +31,9 @@ class Entry:
         """The answer of one kind ("actor", "jrd"), serialised; render runs once per kind."""
         body = self._rendered.get(kind)
         if body is None:
-            body = self._rendered[kind] = render(self.row)
+            # an exact-size copy: orjson's own result keeps a buffer of ~16 KB however
+            # short the document, and these are kept for as long as the version lasts
+            body = self._rendered[kind] = bytes(memoryview(render(self.row)))
         return body
 
 

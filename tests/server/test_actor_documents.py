@@ -3,7 +3,12 @@ while the database says the actor's version is unchanged, on a real database."""
 
 from __future__ import annotations
 
-from server.actor_documents import LocalActorDocuments
+import tracemalloc
+from typing import cast
+
+import orjson
+
+from server.actor_documents import Entry, LocalActorDocuments
 from server.domain.actors import create_local_actor
 from server.storage.actors import ActorDocumentRow
 from tests.harness import Instance
@@ -59,3 +64,19 @@ async def test_at_most_limit_entries_are_kept(instance: Instance) -> None:
     assert set(found) == set(names) and len(documents) == 3
     # the evicted ones are fetched again, and are still right
     assert set(await documents.fetch(names[:2])) == set(names[:2]) and len(documents) == 3
+
+
+def test_kept_renderings_take_only_their_own_size() -> None:
+    """orjson's result holds a ~16 KB buffer whatever its length; what an entry keeps is
+    an exact-size copy (2 048 entries would otherwise hold ~64 MB instead of ~16 MB)."""
+    document = {"name": "x" * 1500}
+    entries = [Entry(cast(ActorDocumentRow, None)) for _ in range(50)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for entry in entries:
+            entry.rendered("actor", lambda _row: orjson.dumps(document))
+        kept = (tracemalloc.get_traced_memory()[0] - before) / len(entries)
+    finally:
+        tracemalloc.stop()
+    assert kept < 3000, kept

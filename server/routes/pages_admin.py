@@ -1,5 +1,5 @@
-"""Administration: the registration mode, accounts waiting for approval, invitations and
-password reset links."""
+"""Administration: the registration mode, accounts waiting for approval, invitations (made
+and revoked) and password reset links."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ MODE_LABELS = {
     "closed": N_("Closed: nobody can register"),
 }
 
+NOTICES = {"revoked": N_("The invitation is revoked: its code no longer works.")}
+
 
 async def admin_context(request: web.Request, **extra: object) -> dict[str, object]:
     pool = request.app[POOL]
@@ -26,7 +28,8 @@ async def admin_context(request: web.Request, **extra: object) -> dict[str, obje
         "mode": (mode := await registration.registration_mode(pool, request.app[SETTINGS])),
         "mode_label": MODE_LABELS[mode],
         "mode_labels": MODE_LABELS,
-        "notice": N_("The registration mode is saved.") if request.query.get("mode") == "saved" else "",
+        "notice": NOTICES.get(request.query.get("done", ""), "")
+        or (N_("The registration mode is saved.") if request.query.get("mode") == "saved" else ""),
         "pending": await account_store.accounts_in_state(pool, "pending"),
         "invitations": await account_store.list_invitations(pool),
         "invite": Form(),
@@ -61,6 +64,15 @@ async def invite(request: web.Request) -> web.Response:
     return render(request, "admin.html", await admin_context(request, new_code=code))
 
 
+async def revoke(request: web.Request) -> web.Response:
+    """Revoke an invitation that has not been used: its code no longer registers anyone."""
+    await require_admin(request)
+    form = await read_form(request, ("invitation",))
+    if form.value("invitation").isdigit():
+        await account_store.revoke_invitation(request.app[POOL], int(form.value("invitation")))
+    raise redirect("/admin?done=revoked")
+
+
 async def password_reset(request: web.Request) -> web.Response:
     await require_admin(request)
     form = await read_form(request, ("username",))
@@ -79,4 +91,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin", admin_page)
     app.router.add_post("/admin/approve", approve)
     app.router.add_post("/admin/invitations", invite)
+    app.router.add_post("/admin/invitations/revoke", revoke)
     app.router.add_post("/admin/password-reset", password_reset)

@@ -123,6 +123,13 @@ async def is_invitation_usable(db: Db, code_hash: bytes) -> bool:
     )
 
 
+async def revoke_invitation(db: Db, invitation_id: int) -> bool:
+    """Delete an invitation nobody has used yet (a used one stays on record); False when
+    there is no such unused invitation."""
+    result = await db.execute("DELETE FROM invitations WHERE id = $1 AND used_at IS NULL", invitation_id)
+    return str(result).endswith(" 1")
+
+
 async def list_invitations(db: Db, limit: int = 100) -> list[InvitationRow]:
     rows = await db.fetch(
         """SELECT i.id, i.note, i.created_at, i.expires_at, i.used_at, ac.username AS used_by_username

@@ -158,6 +158,51 @@ async def test_invitation_registration_needs_a_fresh_code(make_instance: Callabl
             assert status == 400 and "unknown, used or expired" in page
 
 
+async def test_an_unused_invitation_can_be_revoked(make_instance: Callable[..., Any]) -> None:
+    async with make_instance(registration_mode="invitation") as inst:
+        await create_account(inst.pool, inst.settings, username="beheer", password=PASSWORD, is_admin=True)
+        async with PageClient(inst, language="nl") as admin:
+            await admin.login("beheer")
+            codes = {}
+            for note in ("voor Gijs", "voor Hanna"):
+                _, page, _ = await admin.submit("/admin/invitations", {"note": note}, from_page="/admin")
+                codes[note] = page.split("<code>")[1].split("</code>")[0]
+            data = {"password": PASSWORD, "password2": PASSWORD}
+            async with PageClient(inst) as hanna:
+                status, _, _ = await hanna.submit(
+                    "/register", {**data, "username": "hanna", "invitation": codes["voor Hanna"]}
+                )
+                assert status == 200
+            _, page = await admin.get("/admin")
+            # a button for the unused one only, named after its note, in Dutch
+            assert page.count('action="/admin/invitations/revoke"') == 1
+            assert "Uitnodiging „voor Gijs” intrekken" in page and "Intrekken" in page
+            gijs = await inst.pool.fetchval("SELECT id FROM invitations WHERE note = 'voor Gijs'")
+            hanna_row = await inst.pool.fetchval("SELECT id FROM invitations WHERE note = 'voor Hanna'")
+            for invitation in (gijs, hanna_row, "abc"):
+                status, page, _ = await admin.submit(
+                    "/admin/invitations/revoke", {"invitation": str(invitation)}, from_page="/admin"
+                )
+                assert status == 200
+            assert "De uitnodiging is ingetrokken" in page
+            notes = {row["note"] for row in await inst.pool.fetch("SELECT note FROM invitations")}
+            assert notes == {"voor Hanna"}  # a used invitation stays on record
+        async with PageClient(inst) as gijs_client:
+            status, page, _ = await gijs_client.submit(
+                "/register", {**data, "username": "gijs", "invitation": codes["voor Gijs"]}
+            )
+            assert status == 400 and "unknown, used or expired" in page
+        async with PageClient(inst) as stranger:  # not an administrator
+            await create_account(inst.pool, inst.settings, username="ivo", password=PASSWORD)
+            await stranger.login("ivo")
+            hanna_row = await inst.pool.fetchval("SELECT id FROM invitations")
+            status, _, _ = await stranger.submit(
+                "/admin/invitations/revoke", {"invitation": str(hanna_row)}, from_page="/"
+            )
+            assert status == 403
+            assert await inst.pool.fetchval("SELECT count(*) FROM invitations") == 1
+
+
 async def test_admin_reset_link_sets_a_new_password_once(make_instance: Callable[..., Any]) -> None:
     async with make_instance(registration_mode="closed") as inst:
         await create_account(inst.pool, inst.settings, username="beheer", password=PASSWORD, is_admin=True)

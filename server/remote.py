@@ -231,6 +231,26 @@ class RemoteActors:
             return row
         return await self.store(fetched)
 
+    async def actor_at(self, url: str) -> ActorRow | None:
+        """The actor `url` is the id of, or the actor a page of its server serves at `url`
+        (a profile URL such as https://server.example/@name answers an AS2 request with the
+        actor document, whose id is another URL on the same origin). The actor is then
+        fetched again from its own id and stored under it."""
+        if await actor_store.actor_by_ap_id(self._pool, url) is not None or not self._may_fetch(url):
+            return await self.actor(url)
+        try:
+            fetched = await fetch_actor(self._client, url, signer=self._signer())
+        except RequestError as exc:
+            log.info("actor fetch failed", extra={"actor": url, "reason": exc.reason})
+            return None
+        if isinstance(fetched, str):
+            log.info("actor refused", extra={"actor": url, "reason": fetched})
+            return None
+        if fetched.ap_id == url:
+            return await self.store(fetched)
+        # fetch_object has refused a document whose id is on another origin
+        return await self.actor(fetched.ap_id, refresh=True)
+
     @property
     def http(self) -> HttpClient:
         """The outbound client (for lookups such as WebFinger that are not actor fetches)."""

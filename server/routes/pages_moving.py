@@ -94,7 +94,9 @@ async def resolve_account(request: web.Request, fed: Federating, typed: str) -> 
     ("", msgid) when it cannot be found."""
     text = typed.strip()
     if text.startswith(("https://", "http://")):
-        return text
+        # a profile URL (https://server.example/@name) names the actor its server serves there
+        actor = await fed.remote.actor_at(text)
+        return actor.ap_id if actor is not None else text
     address = text.removeprefix("@")
     if "@" not in address:
         return ("", N_("Give an address like name@server.example, or the address of the account's profile."))

@@ -38,7 +38,7 @@ async def remote_lookup(request: web.Request, query: str) -> ActorRow | None:
             return known
         ap_id = await handles.actor_id_for_handle(request.app[HTTP], settings, text)
         return await request.app[REMOTE].actor(ap_id) if ap_id else None
-    return await request.app[REMOTE].actor(query)
+    return await request.app[REMOTE].actor_at(query)
 
 
 async def known_object(request: web.Request, query: str, reader_id: int | None) -> ObjectRow | None:

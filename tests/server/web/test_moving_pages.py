@@ -90,6 +90,14 @@ async def test_aliases_are_added_by_handle_removed_and_reach_the_followers(make_
             assert status == 200 and "has no aliases" in page
             assert await wait_for(lambda: _aliases_are(b, lotte.ap_id, ()))
 
+            # the old account's profile URL names it too (its server serves the actor there)
+            profile = b.url("/@lotte")
+            assert profile != old.ap_id
+            status, page, _ = await browser.submit(f"{PAGE}/aliases", {"alias": profile}, from_page=PAGE)
+            assert status == 200 and old.ap_id in page and "Saved." in page
+            stored = await actor_store.actor_by_id(a.pool, lotte.id)
+            assert stored is not None and stored.also_known_as == (old.ap_id,)
+
         async with PageClient(a, language="nl") as dutch:
             await dutch.login("lotte")
             status, page, _ = await dutch.submit(f"{PAGE}/aliases", {"alias": ""}, from_page=PAGE)

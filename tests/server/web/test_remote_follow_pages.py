@@ -70,6 +70,9 @@ async def test_resident_follows_a_remote_neighbourhood_by_handle(make_instance: 
             query = quote(f"westwijk@{there.settings.domain}")
             status, page = await resident.get(f"/search?q={query}")
             assert status == 200 and "Follow Westwijk" in page
+            # its profile URL finds it too (the server answers an AS2 request there)
+            status, page = await resident.get("/search?q=" + quote(there.url("/@westwijk"), safe=""))
+            assert status == 200 and "Follow Westwijk" in page
             target = there.url("/actors/westwijk")
             await resident.submit("/follow", {"target": target}, from_page=f"/search?q={query}")
 

@@ -231,13 +231,13 @@ class RemoteActors:
             return row
         return await self.store(fetched)
 
-    async def actor_at(self, url: str) -> ActorRow | None:
+    async def actor_at(self, url: str, *, refresh: bool = False) -> ActorRow | None:
         """The actor `url` is the id of, or the actor a page of its server serves at `url`
         (a profile URL such as https://server.example/@name answers an AS2 request with the
         actor document, whose id is another URL on the same origin). The actor is then
         fetched again from its own id and stored under it."""
         if await actor_store.actor_by_ap_id(self._pool, url) is not None or not self._may_fetch(url):
-            return await self.actor(url)
+            return await self.actor(url, refresh=refresh)
         try:
             fetched = await fetch_actor(self._client, url, signer=self._signer())
         except RequestError as exc:

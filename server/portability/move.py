@@ -211,7 +211,7 @@ async def add_also_known_as(fed: Federating, actor: ActorRow, old_ap_id: str) ->
         raise MoveRefused("the old account must be another actor's http(s) URL")
     if old_ap_id in actor.also_known_as:
         return actor.also_known_as
-    old = await fed.remote.actor(old_ap_id, refresh=True)
+    old = await fed.remote.actor_at(old_ap_id, refresh=True)  # an actor or profile URL
     if old is None or old.gone_at is not None:
         raise MoveRefused(f"the old account {old_ap_id} could not be fetched")
     if old.ap_id == actor.ap_id:

@@ -65,6 +65,11 @@ async def test_set_also_known_as_as_a_process(instance: Instance, old_host: dict
     result = await cli(old_host, "set-also-known-as", "lotte", elsewhere.ap_id)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"alsoKnownAs: {elsewhere.ap_id}"
+    # a profile URL names the actor its server serves there
+    other = await create_local_actor(instance.pool, instance.settings, kind="Person", username="lotte2")
+    by_profile = await cli(old_host, "set-also-known-as", "lotte", instance.url("/@lotte2"))
+    assert by_profile.returncode == 0, by_profile.stderr
+    assert by_profile.stdout.strip() == f"alsoKnownAs: {elsewhere.ap_id}, {other.ap_id}"
     gone = await cli(old_host, "set-also-known-as", "lotte", instance.url("/actors/niemand"))
     assert refused(gone, "could not be fetched")
     assert refused(await cli(old_host, "set-also-known-as", "lotte", "ftp://x"), "http(s) URL")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from server.area_commands import AREA_COMMANDS
 from server.config import ConfigError, Settings, ensure_secret_key, load_settings
 from server.logs import configure_logging
 from server.media_housekeeping import clean_media_command
@@ -150,9 +151,14 @@ def create_neighbourhood(ctx: click.Context, name: str, display_name: str, summa
 @click.option("--admin", is_flag=True, help="Make this resident an administrator.")
 @click.option("--email", default="", help="E-mail address (optional).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--organisation", is_flag=True, help="An organisation's account (Organization): it may follow whole areas."
+)
 @click.pass_context
-def create_user(ctx: click.Context, name: str, admin: bool, email: str, password_stdin: bool) -> None:
-    """Create a resident account called NAME."""
+def create_user(
+    ctx: click.Context, name: str, admin: bool, email: str, password_stdin: bool, organisation: bool
+) -> None:
+    """Create a resident account (or, with --organisation, an organisation's) called NAME."""
     from server.domain.actors import InvalidName, NameTaken, create_account
 
     if password_stdin:
@@ -170,12 +176,14 @@ def create_user(ctx: click.Context, name: str, admin: bool, email: str, password
                     password=password,
                     email=email,
                     is_admin=admin,
+                    kind="Organization" if organisation else "Person",
                 )
             except (InvalidName, NameTaken) as exc:
                 raise Failure(str(exc)) from None
             return actor.ap_id
 
-    click.echo(f"created {'administrator' if admin else 'resident'} {_run(main)}")
+    role = "administrator" if admin else "organisation" if organisation else "resident"
+    click.echo(f"created {role} {_run(main)}")
 
 
 @cli.command()
@@ -211,7 +219,13 @@ def _pool(settings: Settings) -> Any:
     return migrated_pool(settings)
 
 
-for _command in (*PORTABILITY_COMMANDS, *RESIDENT_COMMANDS, clean_media_command, prune_queues_command):
+for _command in (
+    *PORTABILITY_COMMANDS,
+    *RESIDENT_COMMANDS,
+    *AREA_COMMANDS,
+    clean_media_command,
+    prune_queues_command,
+):
     cli.add_command(_command)
 
 

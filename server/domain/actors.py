@@ -171,7 +171,12 @@ async def create_account(
     email: str = "",
     is_admin: bool = False,
     name: str = "",
+    kind: str = "Person",
 ) -> ActorRow:
+    """A local account that signs in with a password: a resident (Person) or an
+    organisation (Organization: a municipality or library, which may follow whole areas)."""
+    if kind not in ("Person", "Organization"):
+        raise InvalidName("an account is a Person or an Organization")
     if len(password) < 10:
         raise InvalidName("the password must have at least 10 characters")
     username = validate_username(username)
@@ -182,7 +187,7 @@ async def create_account(
             conn,
             settings,
             generated,
-            kind="Person",
+            kind=kind,
             username=username,
             name=name,
             summary="",

@@ -219,15 +219,8 @@ class RemoteActors:
             return row
         if not self._may_fetch(ap_id):
             return row
-        try:
-            fetched = await fetch_actor(self._client, ap_id, signer=self._signer())
-        except RequestError as exc:
-            log.info("actor fetch failed", extra={"actor": ap_id, "reason": exc.reason})
-            return row
-        if isinstance(fetched, str):
-            log.info("actor refused", extra={"actor": ap_id, "reason": fetched})
-            return row
-        if fetched.ap_id != ap_id:
+        fetched = await self._fetched_actor(ap_id)
+        if fetched is None or fetched.ap_id != ap_id:
             return row
         return await self.store(fetched)
 
@@ -238,6 +231,16 @@ class RemoteActors:
         fetched again from its own id and stored under it."""
         if await actor_store.actor_by_ap_id(self._pool, url) is not None or not self._may_fetch(url):
             return await self.actor(url, refresh=refresh)
+        fetched = await self._fetched_actor(url)
+        if fetched is None:
+            return None
+        if fetched.ap_id == url:
+            return await self.store(fetched)
+        # fetch_object has refused a document whose id is on another origin
+        return await self.actor(fetched.ap_id, refresh=True)
+
+    async def _fetched_actor(self, url: str) -> RemoteActor | None:
+        """The actor document at `url`, read; None (logged) when it cannot be had."""
         try:
             fetched = await fetch_actor(self._client, url, signer=self._signer())
         except RequestError as exc:
@@ -246,10 +249,7 @@ class RemoteActors:
         if isinstance(fetched, str):
             log.info("actor refused", extra={"actor": url, "reason": fetched})
             return None
-        if fetched.ap_id == url:
-            return await self.store(fetched)
-        # fetch_object has refused a document whose id is on another origin
-        return await self.actor(fetched.ap_id, refresh=True)
+        return fetched
 
     @property
     def http(self) -> HttpClient:

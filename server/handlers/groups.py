@@ -19,8 +19,9 @@ from server.domain import group_posts  # noqa: F401  (registers the group post h
 from server.domain.content_notifications import notify_report
 from server.domain.membership import answer, decide_request, record_request
 from server.domain.publish import publish
-from server.handlers import (  # noqa: F401  (they register Announce/Delete/Remove and moderators' Remove of members)
+from server.handlers import (  # noqa: F401  (they register Announce/Delete/Remove and moderators' Remove and ban of members)
     group_announces,
+    group_member_bans,
     group_member_removals,
 )
 from server.handlers.context import Activity, HandlerContext

@@ -14,7 +14,12 @@ from server.storage import moderation as moderation_store
 
 @dispatcher.on("Block")
 async def on_block(ctx: HandlerContext, activity: Activity) -> Result:
-    """A remote actor blocks one of ours: record it and end follows both ways."""
+    """A remote actor blocks one of ours: record it and end follows both ways. A Block with
+    a `target` is a ban from a community (group_member_bans), never a block between two
+    accounts."""
+    claimed = await try_delegates("Block", ctx, activity)
+    if claimed is not None:
+        return claimed
     target = await actor_store.actor_by_ap_id(ctx.pool, get_id(activity.get("object")) or "")
     if target is None or not target.is_local:
         return Skipped("Block of an actor that is not ours")
@@ -27,6 +32,9 @@ async def on_block(ctx: HandlerContext, activity: Activity) -> Result:
 
 @dispatcher.on("Undo", "Block")
 async def on_undo_block(ctx: HandlerContext, activity: Activity) -> Result:
+    claimed = await try_delegates("UndoBlock", ctx, activity)
+    if claimed is not None:
+        return claimed
     removed = await moderation_store.delete_block(ctx.pool, get_id(activity.get("object")) or "", ctx.sender.id)
     return Handled("unblocked") if removed else Skipped("no such block")
 

@@ -30,8 +30,7 @@ def photo(folder: Path) -> Path:
 
 
 async def check(page: Any, where: str, javascript: bool, found: dict[str, list[str]]) -> None:
-    if javascript:  # axe-core runs as a script; the JS-off run gets the same HTML
-        found[where] = await serious_violations(page)
+    found[f"{where} ({'js-on' if javascript else 'js-off'})"] = await serious_violations(page)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])

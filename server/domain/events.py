@@ -3,14 +3,16 @@
 Each change federates as an activity on the Event (Create, Update, Delete) to the
 organiser's followers and the event's remote attendees. Mastodon shows no Updates of
 Events, so an update or cancellation also posts a short Note (a reply to the event) to
-the followers: that is what Mastodon users see.
+the followers: that is what Mastodon users see. An update keeps the picture unless it is
+given a `PictureChange`: new alt text, a new picture, or none; a picture that goes is
+removed from disk once nothing else shows it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +21,7 @@ from server import hooks
 from server.convert.events import event_context, event_fields_document, event_update_note_text, valid_timezone
 from server.domain import posts
 from server.domain.federation_context import Federating
-from server.domain.media import remove_files
+from server.domain.media import MediaRefused, clean_alt_text, remove_files
 from server.domain.publish import new_activity_id, publish
 from server.storage import events as event_store
 from server.storage import media as media_store
@@ -44,6 +46,29 @@ class InvalidEvent(ValueError):
 
 class NotOrganiser(PermissionError):
     """Only the organiser may change this event."""
+
+
+@dataclass(frozen=True)
+class NewAltText:
+    """The event keeps its picture with this description (alt text)."""
+
+    alt_text: str
+
+
+@dataclass(frozen=True)
+class NewPicture:
+    """The organiser's own unattached upload `media_id` becomes the picture (it carries its
+    alt text); the one it replaces goes."""
+
+    media_id: int
+
+
+@dataclass(frozen=True)
+class NoPicture:
+    """The event loses its picture."""
+
+
+PictureChange = NewAltText | NewPicture | NoPicture
 
 
 def now_utc() -> datetime:
@@ -191,16 +216,26 @@ async def update_event(
     *,
     tell_mastodon: bool = True,
     also: AlsoOnUpdate | None = None,
+    picture: PictureChange | None = None,
 ) -> dict[str, Any]:
-    """Change an event; attendees and followers get an Update, followers also a Note."""
+    """Change an event; attendees and followers get an Update, followers also a Note.
+    Without `picture` the event keeps its picture (when `event` names none); with one the
+    picture gets new alt text, is replaced or goes. A picture that goes leaves the disk
+    after the commit, unless something else still shows it."""
     current = await own_event(fed, organiser, ap_id)
     check_event(event)
-    if event.image_url is None:  # an edit keeps the picture
-        old = current.fields
-        event = replace(event, image_url=old.image_url, image_media_type=old.image_media_type, image_alt=old.image_alt)
+    event, new_media = await _with_picture(fed, organiser, current.fields, event, picture)
     content = posts.sanitise(description_html[:MAX_DESCRIPTION]) if description_html is not None else None
+    old_url = current.fields.image_url
+    files: list[str] = []
     async with fed.pool.acquire() as conn, conn.transaction():
         await event_store.update_event(conn, current.object_id, event)
+        if new_media is not None:
+            await media_store.attach_media(conn, current.object_id, [new_media.id])
+        if isinstance(picture, NewAltText) and event.image_alt is not None:
+            await media_store.describe_media_of_object(conn, current.object_id, event.image_alt)
+        if old_url is not None and old_url != event.image_url:
+            files = await _forget_picture(fed, conn, current.object_id, old_url)
         document = await refreshed_document(conn, ap_id, event, content)
         document["updated"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")  # to the microsecond
         await object_store.update_object(conn, ap_id, document.get("content", ""), document)
@@ -211,6 +246,8 @@ async def update_event(
         await publish(conn, fed.settings, fed.keyring, organiser, update, inboxes=inboxes, to_followers=True)
         if also is not None:
             await also(conn)
+    if files:
+        await remove_files(fed.settings, files)  # the Update is queued: the old picture goes from disk
     if tell_mastodon:
         await posts.create_note(
             fed,
@@ -220,6 +257,41 @@ async def update_event(
             in_reply_to=ap_id,
         )
     return document
+
+
+async def _with_picture(
+    fed: Federating, organiser: ActorRow, old: EventFields, event: EventFields, picture: PictureChange | None
+) -> tuple[EventFields, media_store.MediaRow | None]:
+    """`event` with its picture after the change, and the new upload to attach (if any)."""
+    if isinstance(picture, NoPicture):
+        return replace(event, image_url=None, image_media_type=None, image_alt=None), None
+    if isinstance(picture, NewPicture):
+        found = await media_store.unattached_media_of(fed.pool, organiser.id, [picture.media_id])
+        if not found:
+            raise InvalidEvent("the new picture must be an unused upload of the organiser")
+        medium = found[0]
+        url = fed.urls.media(medium.file_name)
+        return replace(event, image_url=url, image_media_type=medium.media_type, image_alt=medium.alt_text), medium
+    if event.image_url is None:  # an edit keeps the picture
+        event = replace(event, image_url=old.image_url, image_media_type=old.image_media_type, image_alt=old.image_alt)
+    if isinstance(picture, NewAltText):
+        if event.image_url is None:
+            raise InvalidEvent("the event has no picture to describe")
+        try:
+            event = replace(event, image_alt=clean_alt_text(picture.alt_text))
+        except MediaRefused as refusal:
+            raise InvalidEvent(str(refusal)) from None
+    return event, None
+
+
+async def _forget_picture(fed: Federating, conn: Connection, object_id: int, url: str) -> list[str]:
+    """Forget the event's own medium behind `url` (the picture it no longer shows) unless
+    something else still shows that URL; the file names to remove after the commit."""
+    media = await media_store.media_of_object(conn, object_id)
+    names = [m.file_name for m in media if fed.urls.media(m.file_name) == url]
+    if not names:
+        return []  # a remote picture, or not ours to remove
+    return await media_store.forget_unused_media(conn, object_id, names, url)
 
 
 async def cancel_event(fed: Federating, organiser: ActorRow, ap_id: str) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """The event composer (/compose/event) and the organiser's edit form
 (/objects/{uid}/edit): read and check the fields, then call `server.domain.events`.
 
-The composer takes an optional picture with required alt text, through the same upload
-path as posts (server.domain.media: size and pixel limits, re-encoded without EXIF);
-errors show next to the image field. The edit form works for the organiser whatever the
-event's visibility."""
+Both take a picture with required alt text, through the same upload path as posts
+(server.domain.media: size and pixel limits, re-encoded without EXIF); errors show next
+to the image field. The edit form keeps the current picture, changes its alt text,
+replaces it or removes it, and works for the organiser whatever the event's visibility."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from server.config import Settings
 from server.convert.events import valid_timezone
 from server.domain import events as event_domain
 from server.domain import media
-from server.routes.pages_events import organising_actor, path_of
+from server.domain.upload_discard import discard_uploads
+from server.routes.pages_events import organising_actor, path_of, picture_of
 from server.routes.pages_residents import html_to_text, text_to_html
 from server.storage import actors as actor_store
 from server.storage import events as event_store
@@ -31,7 +32,7 @@ from server.storage.actors import ActorRow
 from server.storage.events import EventFields
 from server.urls import Urls
 from server.web.access import federating, require_resident
-from server.web.forms import N_, Form, form_from, read_form
+from server.web.forms import N_, Form, form_from
 from server.web.templating import DEFAULT_TIMEZONE, redirect, render, render_error, zone
 from server.web.upload_limits import allow_upload
 
@@ -41,6 +42,13 @@ FIELDS = (
 )  # fmt: skip
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
 COMPOSE_PATH = "/compose/event"
+EDIT_PATH = "/objects/{uid}/edit"
+PICTURE_FIELDS = ("alt_text", "current_alt", "picture")
+PICTURE_ACTIONS = (
+    ("keep", N_("Keep it")),
+    ("replace", N_("Replace it with the new image below")),
+    ("remove", N_("Remove it")),
+)
 FORM_OVERHEAD = 256 * 1024  # the text fields of the form besides the picture
 TOO_BIG = N_("This image is too big.")
 MAX_NAME = 200
@@ -157,7 +165,10 @@ async def default_timezone(request: web.Request, username: str) -> str:
     return found.timezone if found and found.timezone else DEFAULT_TIMEZONE
 
 
-async def compose_context(request: web.Request, me: ActorRow, form: Form, action: str) -> dict[str, Any]:
+async def compose_context(
+    request: web.Request, me: ActorRow, form: Form, action: str, picture: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The template's context; `picture` is the edited event's current picture (picture_of)."""
     return {
         "form": form,
         "action": action,
@@ -166,6 +177,8 @@ async def compose_context(request: web.Request, me: ActorRow, form: Form, action
         "join_modes": JOIN_CHOICES,
         "visibilities": VISIBILITY_CHOICES,
         "max_image_kib": request.app[SETTINGS].media_max_bytes // 1024,
+        "picture": picture,
+        "picture_actions": PICTURE_ACTIONS,
     }
 
 
@@ -267,6 +280,8 @@ def form_of(fields: EventFields, description_html: str) -> Form:
         "timezone": fields.timezone or DEFAULT_TIMEZONE,
         "join_mode": fields.join_mode,
         "capacity": str(fields.capacity) if fields.capacity else "",
+        "picture": "keep",
+        "current_alt": fields.image_alt or "",
     }
     for name in ("place_name", "street_address", "postal_code", "locality", "online_url", "latitude", "longitude"):
         value = getattr(fields, name)
@@ -294,28 +309,98 @@ async def edit_event_page(request: web.Request) -> web.Response:
         return render_error(request, 404, "not found")
     me, _, description, event = found
     form = form_of(event.fields, description)
-    return render(request, "compose_event.html", await compose_context(request, me, form, request.path))
+    picture = await picture_of(request, event.fields)
+    return render(request, "compose_event.html", await compose_context(request, me, form, request.path, picture))
 
 
 async def edit_event(request: web.Request) -> web.Response:
     found = await editable(request)
     if found is None:
         return render_error(request, 404, "not found")
+    data = await request.post()
+    try:
+        return await save_event(request, found, data)
+    finally:
+        for value in data.values():
+            if isinstance(value, web.FileField):
+                value.file.close()
+
+
+def picture_action(form: Form, old: EventFields, has_file: bool) -> str:
+    """What the edit does with the picture: keep (perhaps with new alt text), replace or
+    remove; a contradiction fails its field. Choosing a file means replacing."""
+    if old.image_url is None:
+        return "replace" if has_file else "keep"
+    action = form.value("picture") or "keep"
+    if action not in {value for value, _ in PICTURE_ACTIONS}:
+        form.fail("picture", N_("Choose what happens to the picture."))
+        return "keep"
+    if action == "remove" and has_file:
+        form.fail("picture", N_("Choose a new image or removing the picture, not both."))
+    if action == "replace" and not has_file:
+        form.fail("image", N_("Choose the new image file."))
+    if action == "keep" and has_file:
+        action = "replace"
+    if action == "keep":
+        form.limit("current_alt", media.MAX_ALT_TEXT, N_("Use at most 1500 characters."))
+        if old.image_alt and not form.value("current_alt").strip():
+            form.fail("current_alt", N_("Describe the image for people who cannot see it."))
+    return action
+
+
+def picture_change(
+    form: Form, old: EventFields, action: str, media_id: int | None
+) -> event_domain.PictureChange | None:
+    """The change for `update_event` (None keeps the picture as it is)."""
+    if action == "remove":
+        return event_domain.NoPicture()
+    if action == "replace":
+        return event_domain.NewPicture(media_id) if media_id is not None else None
+    alt = " ".join(form.value("current_alt").split())
+    return event_domain.NewAltText(alt) if alt and alt != (old.image_alt or "") else None
+
+
+async def save_event(
+    request: web.Request,
+    found: tuple[ActorRow, ActorRow, str, event_store.EventRow],
+    data: MultiDictProxy[Any],
+) -> web.Response:
     me, acting, _, event = found
-    form = await read_form(request, FIELDS)
+    old = event.fields
+    form = form_from(data, (*FIELDS, *PICTURE_FIELDS))
+    if "current_alt" not in data:  # a form without the picture fields leaves the alt text alone
+        form.values["current_alt"] = old.image_alt or ""
+    picture = read_picture(request, form, data)
+    action = picture_action(form, old, picture is not None)
     fields = parse_event(form)
-    if fields is None:
-        context = await compose_context(request, me, form, request.path)
+    media_id = None
+    if action == "replace" and picture is not None and fields is not None and form.is_valid:
+        media_id = await store_picture(request, form, acting, picture)
+    if fields is None or not form.is_valid:
+        if picture is not None:
+            form.fail("image", N_("Choose the image again: it is not kept when the form has an error."))
+        context = await compose_context(request, me, form, request.path, await picture_of(request, old))
         return render(request, "compose_event.html", context, status=400)
-    fields = replace(fields, status=event.fields.status, reported_participants=event.fields.reported_participants)
-    await event_domain.update_event(
-        federating(request), acting, event.ap_id, fields, text_to_html(form.value("description"))
-    )
+    fields = replace(fields, status=old.status, reported_participants=old.reported_participants)
+    try:
+        await event_domain.update_event(
+            federating(request),
+            acting,
+            event.ap_id,
+            fields,
+            text_to_html(form.value("description")),
+            picture=picture_change(form, old, action, media_id),
+        )
+    except Exception:
+        if media_id is not None:  # the new picture did not become the event's
+            await discard_uploads(request.app[POOL], request.app[SETTINGS], acting, [media_id])
+        raise
     raise redirect(path_of(request, event.ap_id))
 
 
 def upload_limit(settings: Settings) -> int:
-    """The event composer may carry a picture: its body may be as big as one image plus the text."""
+    """The event composer and edit form may carry a picture: the body may be as big as one
+    image plus the text."""
     return settings.media_max_bytes + FORM_OVERHEAD
 
 
@@ -327,9 +412,24 @@ async def picture_too_big(request: web.Request) -> web.StreamResponse:
     return render(request, "compose_event.html", await compose_context(request, me, form, COMPOSE_PATH), status=413)
 
 
+async def edit_picture_too_big(request: web.Request) -> web.StreamResponse:
+    """The edit form again (the event as stored, nothing of the body kept), with the error
+    at the image."""
+    found = await editable(request)
+    if found is None:
+        return render_error(request, 404, "not found")
+    me, _, description, event = found
+    form = form_of(event.fields, description)
+    form.fail("image", TOO_BIG)
+    picture = await picture_of(request, event.fields)
+    context = await compose_context(request, me, form, request.path, picture)
+    return render(request, "compose_event.html", context, status=413)
+
+
 def setup(app: web.Application) -> None:
     allow_upload(app, [COMPOSE_PATH], upload_limit, picture_too_big)
+    allow_upload(app, [EDIT_PATH], upload_limit, edit_picture_too_big)
     app.router.add_get(COMPOSE_PATH, compose_event_page)
     app.router.add_post(COMPOSE_PATH, compose_event)
-    app.router.add_get("/objects/{uid}/edit", edit_event_page)
-    app.router.add_post("/objects/{uid}/edit", edit_event)
+    app.router.add_get(EDIT_PATH, edit_event_page)
+    app.router.add_post(EDIT_PATH, edit_event)

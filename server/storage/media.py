@@ -75,6 +75,34 @@ async def attach_media(db: Db, object_id: int, media_ids: Sequence[int]) -> None
     )
 
 
+async def media_of_object(db: Db, object_id: int) -> list[MediaRow]:
+    """The media attached to an object, oldest first."""
+    rows = await db.fetch(f"SELECT {_COLUMNS} FROM media WHERE object_id = $1 ORDER BY id", object_id)
+    return [MediaRow(**dict(r)) for r in rows]
+
+
+async def describe_media_of_object(db: Db, object_id: int, alt_text: str) -> None:
+    """Give the media attached to an object (an event's one picture) a new alt text."""
+    await db.execute("UPDATE media SET alt_text = $2 WHERE object_id = $1", object_id, alt_text)
+
+
+async def forget_unused_media(db: Db, object_id: int, file_names: Sequence[str], url: str) -> list[str]:
+    """Forget the object's media among `file_names`, served at `url`, unless something else
+    still shows that URL: another event that is not deleted, or an actor's icon or header
+    image. Returns the file names forgotten (to remove from disk)."""
+    rows = await db.fetch(
+        """DELETE FROM media m WHERE m.object_id = $1 AND m.file_name = ANY($2::text[])
+             AND NOT EXISTS (SELECT 1 FROM events e JOIN objects o ON o.id = e.object_id
+                             WHERE e.image_url = $3 AND e.object_id <> $1 AND o.deleted_at IS NULL)
+             AND NOT EXISTS (SELECT 1 FROM actors a WHERE a.icon_url = $3 OR a.image_url = $3)
+           RETURNING file_name""",
+        object_id,
+        list(file_names),
+        url,
+    )
+    return [str(r["file_name"]) for r in rows]
+
+
 async def delete_media_of_object(db: Db, object_ap_id: str) -> list[str]:
     """Forget the media attached to an object; returns their file names (to remove from disk)."""
     rows = await db.fetch(

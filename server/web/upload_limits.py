@@ -1,8 +1,9 @@
 """Bigger request bodies for the few forms that carry a file. Each such form registers its
-path with `allow_upload`; one middleware (before the CSRF check reads the form) raises the
-body limit for a POST to that path and, when the body is bigger still, lets the form
-answer with its own page and the error next to the file field. Every other request keeps
-the application's limit and passes with one dictionary lookup."""
+path (or its route's pattern, like /objects/{uid}/edit) with `allow_upload`; one
+middleware (before the CSRF check reads the form) raises the body limit for a POST to
+that path and, when the body is bigger still, lets the form answer with its own page and
+the error next to the file field. Every other request keeps the application's limit and
+passes after a dictionary lookup or two."""
 
 from __future__ import annotations
 
@@ -51,7 +52,11 @@ def allow_upload(
 async def upload_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method != "POST":
         return await handler(request)
-    limit = request.app[UPLOAD_LIMITS].get(request.path)
+    limits = request.app[UPLOAD_LIMITS]
+    limit = limits.get(request.path)
+    if limit is None:  # a route with a variable part is registered by its pattern
+        resource = request.match_info.route.resource
+        limit = limits.get(resource.canonical) if resource is not None else None
     if limit is None or (limit.multipart_only and request.content_type != "multipart/form-data"):
         return await handler(request)
     try:

@@ -1,11 +1,16 @@
 """Event pictures on a real instance: an event created with an uploaded image carries it
 as an `attachment` Document (mediaType, url, alt text as name) in the stored and the sent
-document, keeps it through an edit, and loses it from disk when the event is deleted; a
-received Gancio-style event keeps its picture as a remote URL."""
+document, keeps it through an edit, and loses it from disk when the event is deleted; an
+edit gives it new alt text, replaces it or removes it (the Update carries the new
+attachment or none, the old file goes unless something else shows it); a received
+Gancio-style event keeps its picture as a remote URL."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+
+import pytest
 
 from server.domain import events, media
 from server.domain.actors import create_local_actor
@@ -74,3 +79,95 @@ async def test_a_received_event_keeps_its_picture(instance: Instance) -> None:
         "image/png",
         "Kraampjes",
     )
+
+
+async def sent_updates(instance: Instance, ap_id: str) -> list[dict[str, Any]]:
+    """The Updates of the event queued for delivery, oldest first."""
+    rows = await instance.pool.fetch(
+        """SELECT document FROM outgoing_activities
+           WHERE document->>'type' = 'Update' AND document->'object'->>'id' = $1 ORDER BY id""",
+        ap_id,
+    )
+    return [r["document"] for r in rows]
+
+
+async def test_an_edit_describes_replaces_and_removes_the_picture(instance: Instance) -> None:
+    fed = federating(instance)
+    buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oost")
+    other = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bas")
+    first = await store_upload(instance.pool, instance.settings, buurt, gps_jpeg(), "Tafels op het grasveld")
+    row = await events.create_event(fed, buurt, upcoming(), media_ids=(first.id,))
+    current = await event_store.event_by_ap_id(instance.pool, row.ap_id)
+    assert current is not None
+    first_path = media.media_directory(instance.settings) / first.file_name
+    first_url = instance.url(f"/media/{first.file_name}")
+
+    # new alt text: the same picture, described anew, in the stored and the sent document
+    document = await events.update_event(
+        fed, buurt, row.ap_id, current.fields, tell_mastodon=False, picture=events.NewAltText("  Lange  tafels ")
+    )
+    described = [{"type": "Document", "mediaType": "image/jpeg", "url": first_url, "name": "Lange tafels"}]
+    assert document["attachment"] == described
+    assert (await sent_updates(instance, row.ap_id))[-1]["object"]["attachment"] == described
+    assert await instance.pool.fetchval("SELECT alt_text FROM media WHERE id = $1", first.id) == "Lange tafels"
+    assert first_path.is_file()
+
+    # someone else's upload, or one used already, is refused; nothing changes
+    foreign = await store_upload(instance.pool, instance.settings, other, gps_jpeg(), "niet van oost")
+    for media_id in (foreign.id, first.id):
+        with pytest.raises(events.InvalidEvent):
+            await events.update_event(
+                fed, buurt, row.ap_id, current.fields, tell_mastodon=False, picture=events.NewPicture(media_id)
+            )
+    assert first_path.is_file()
+
+    # a new picture: attached, sent, and the old one goes from disk and answers 404
+    second = await store_upload(instance.pool, instance.settings, buurt, gps_jpeg((32, 32)), "Een kraam")
+    second_url = instance.url(f"/media/{second.file_name}")
+    document = await events.update_event(
+        fed, buurt, row.ap_id, current.fields, tell_mastodon=False, picture=events.NewPicture(second.id)
+    )
+    replaced = [{"type": "Document", "mediaType": "image/jpeg", "url": second_url, "name": "Een kraam"}]
+    assert document["attachment"] == replaced
+    assert (await sent_updates(instance, row.ap_id))[-1]["object"]["attachment"] == replaced
+    async with instance.session.get(row.ap_id, headers=AS2) as resp:
+        assert (await resp.json(content_type=None))["attachment"] == replaced
+    assert not first_path.exists()
+    assert await instance.pool.fetchval("SELECT count(*) FROM media WHERE id = $1", first.id) == 0
+    async with instance.session.get(first_url) as resp:
+        assert resp.status == 404
+    stored = await event_store.event_by_ap_id(instance.pool, row.ap_id)
+    assert stored is not None and (stored.fields.image_url, stored.fields.image_alt) == (second_url, "Een kraam")
+
+    # an edit that names no picture change keeps the new one
+    edited = replace(stored.fields, name="Markt", image_url=None, image_media_type=None, image_alt=None)
+    document = await events.update_event(fed, buurt, row.ap_id, edited, tell_mastodon=False)
+    assert document["attachment"] == replaced
+
+    # removed: no attachment in the document or the Update, and the file is gone
+    second_path = media.media_directory(instance.settings) / second.file_name
+    document = await events.update_event(fed, buurt, row.ap_id, edited, tell_mastodon=False, picture=events.NoPicture())
+    assert "attachment" not in document
+    assert "attachment" not in (await sent_updates(instance, row.ap_id))[-1]["object"]
+    async with instance.session.get(row.ap_id, headers=AS2) as resp:
+        assert "attachment" not in await resp.json(content_type=None)
+    assert not second_path.exists()
+    stored = await event_store.event_by_ap_id(instance.pool, row.ap_id)
+    assert stored is not None and stored.fields.image_url is None and stored.fields.image_alt is None
+    with pytest.raises(events.InvalidEvent):  # no picture left to describe
+        await events.update_event(fed, buurt, row.ap_id, edited, tell_mastodon=False, picture=events.NewAltText("iets"))
+
+
+async def test_a_picture_something_else_still_shows_stays_on_disk(instance: Instance) -> None:
+    fed = federating(instance)
+    buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oost")
+    picture = await store_upload(instance.pool, instance.settings, buurt, gps_jpeg(), "Het plein")
+    row = await events.create_event(fed, buurt, upcoming(), media_ids=(picture.id,))
+    url = instance.url(f"/media/{picture.file_name}")
+    # another event shows the same address (as an iCalendar import or a copy could)
+    await events.create_event(fed, buurt, upcoming(image_url=url, image_media_type="image/jpeg", image_alt="Plein"))
+    current = await event_store.event_by_ap_id(instance.pool, row.ap_id)
+    assert current is not None
+    await events.update_event(fed, buurt, row.ap_id, current.fields, tell_mastodon=False, picture=events.NoPicture())
+    assert (media.media_directory(instance.settings) / picture.file_name).is_file()
+    assert await instance.pool.fetchval("SELECT object_id FROM media WHERE id = $1", picture.id) == row.id

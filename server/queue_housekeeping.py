@@ -1,7 +1,8 @@
 """`buurtplein prune-queues`, and the same pass in the background: every process that runs
 workers (`serve` with `workers` > 0, and `buurtplein worker`) deletes finished rows of the
 two work queues once an hour, so they stop growing with every activity ever received
-or delivered.
+or delivered, and forget the sender leases of the inbox queue (server/storage/inbox.py,
+claim_items) that ended more than `SENDER_LEASE_KEPT` ago.
 
 A row is finished when it is done, ignored or failed; it is deleted once it has been
 finished for `finished_jobs_retention_hours` (a week by default, so failures stay
@@ -47,12 +48,14 @@ INTERVAL_SECONDS = 3600.0
 BATCH = 5000
 VACUUM_CHECK_SECONDS = 60.0
 DEAD_ROWS_MIN = 5000
+SENDER_LEASE_KEPT = timedelta(hours=1)  # a lease that ended this long ago is forgotten
 
 
 @dataclass(frozen=True)
 class Pruned:
     inbox_items: int
     deliveries: int
+    sender_leases: int = 0
 
 
 async def prune_queues(pool: Pool, settings: Settings, *, now: datetime | None = None) -> Pruned:
@@ -60,7 +63,8 @@ async def prune_queues(pool: Pool, settings: Settings, *, now: datetime | None =
     cutoff = (now or datetime.now(UTC)) - timedelta(hours=settings.finished_jobs_retention_hours)
     inbox = await _in_batches(lambda: inbox_store.delete_finished(pool, cutoff, BATCH))
     deliveries = await _in_batches(lambda: delivery_store.delete_finished(pool, cutoff, BATCH))
-    return Pruned(inbox, deliveries)
+    leases = await inbox_store.delete_expired_sender_leases(pool, (now or datetime.now(UTC)) - SENDER_LEASE_KEPT)
+    return Pruned(inbox, deliveries, leases)
 
 
 async def _in_batches(delete: Callable[[], Awaitable[int]]) -> int:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import secrets
+import socket
 from collections import Counter, OrderedDict, deque
 from datetime import datetime, timedelta
 
@@ -130,6 +133,8 @@ class Workers:
         self.remote = remote
         self.metrics = metrics
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        # names this process's leases on senders (server/storage/inbox.py, claim_items)
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._stopping = asyncio.Event()
         self._inbox_wake = asyncio.Event()
         self._delivery_wake = asyncio.Event()
@@ -215,6 +220,7 @@ class Workers:
                     self.pool,
                     min(BATCH, in_flight - waiting),
                     self.settings.worker_lease_seconds,
+                    worker=self.name,
                     skip_actors=[sender for sender, queue in chains.items() if len(queue) >= PER_SENDER_IN_HAND],
                     per_actor=PER_SENDER_IN_HAND,
                 )
@@ -231,6 +237,7 @@ class Workers:
                 task.add_done_callback(running.discard)
             if not items:
                 await self._sleep(self._inbox_wake)
+        pending: set[asyncio.Task[None]] = set()
         if running:
             # Finish what is in hand (workers stop between jobs); the rest stays leased and is
             # claimed again after the lease.
@@ -238,6 +245,9 @@ class Workers:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if not pending:  # nothing left in hand: other processes may take these senders now
+            with contextlib.suppress(Exception):
+                await inbox_store.release_senders(self.pool, self.name)
 
     async def process_item(self, item: InboxItem) -> None:
         kind = str(item.document.get("type"))

@@ -101,21 +101,32 @@ async def store_rows_unless_refused(
 # without locks; only the chosen ones (at most $4 per sender) are locked, skipping any
 # another worker holds (locking all candidates cost a third of a delivery claim).
 CLAIM_SQL = """WITH candidates AS (
-        SELECT id, actor_ap_id FROM inbox_items
+        SELECT id, actor_ap_id FROM inbox_items i
         WHERE state = 'queued' AND next_attempt_at <= now()
           AND (locked_until IS NULL OR locked_until < now())
           AND NOT (actor_ap_id = ANY($3::text[]))
+          AND NOT EXISTS (
+              SELECT 1 FROM inbox_sender_leases l
+              WHERE l.actor_ap_id = i.actor_ap_id AND l.locked_by <> $5 AND l.locked_until >= now())
         ORDER BY id LIMIT $1 * 4),
     chosen AS (
-        SELECT id FROM (
-            SELECT id, row_number() OVER (PARTITION BY actor_ap_id ORDER BY id) AS nth
+        SELECT id, actor_ap_id FROM (
+            SELECT id, actor_ap_id, row_number() OVER (PARTITION BY actor_ap_id ORDER BY id) AS nth
             FROM candidates) ranked
         WHERE $4::int IS NULL OR nth <= $4::int
         ORDER BY id LIMIT $1),
+    senders AS (
+        INSERT INTO inbox_sender_leases AS l (actor_ap_id, locked_by, locked_until)
+        SELECT DISTINCT actor_ap_id, $5, now() + make_interval(secs => $2) FROM chosen
+        ORDER BY actor_ap_id
+        ON CONFLICT (actor_ap_id) DO UPDATE
+            SET locked_by = EXCLUDED.locked_by, locked_until = EXCLUDED.locked_until
+            WHERE l.locked_by = EXCLUDED.locked_by OR l.locked_until < now()
+        RETURNING actor_ap_id),
     locked AS (
         SELECT id FROM inbox_items
-        WHERE id IN (SELECT id FROM chosen) AND state = 'queued'
-          AND (locked_until IS NULL OR locked_until < now())
+        WHERE id IN (SELECT id FROM chosen) AND actor_ap_id IN (SELECT actor_ap_id FROM senders)
+          AND state = 'queued' AND (locked_until IS NULL OR locked_until < now())
         FOR UPDATE SKIP LOCKED)
     UPDATE inbox_items SET locked_until = now() + make_interval(secs => $2),
            attempts = attempts + 1
@@ -124,20 +135,44 @@ CLAIM_SQL = """WITH candidates AS (
 
 
 async def claim_items(
-    db: Db, limit: int, lease_seconds: int, *, skip_actors: Sequence[str] = (), per_actor: int | None = None
+    db: Db,
+    limit: int,
+    lease_seconds: int,
+    *,
+    worker: str,
+    skip_actors: Sequence[str] = (),
+    per_actor: int | None = None,
 ) -> list[InboxItem]:
-    """Claim ready rows for this worker, oldest first; an expired lease (a killed worker)
-    frees them again. Not for `skip_actors` (senders with enough in hand here), and at most
-    `per_actor` rows of one sender, its oldest: a slow sender's backlog never fills the
-    claim, and its order is kept."""
+    """Claim ready rows for `worker` (a name unique to one process), oldest first; an
+    expired lease (a killed worker) frees them again. Not for `skip_actors` (senders with
+    enough in hand here), and at most `per_actor` rows of one sender, its oldest: a slow
+    sender's backlog never fills the claim, and its order is kept.
+
+    Only one worker holds a sender at a time: the claim takes (or renews) a lease on each
+    sender it claims rows of and passes over senders another worker holds, so two
+    processes never handle one sender's activities side by side, out of order. The lease
+    is taken with INSERT … ON CONFLICT, which waits for a concurrent claim of the same
+    sender to commit and then sees its lease: two claims cannot both take one sender."""
     rows = await db.fetch(
         CLAIM_SQL,
         limit,
         lease_seconds,
         list(skip_actors),
         per_actor,
+        worker,
     )
     return sorted((InboxItem(**dict(r)) for r in rows), key=lambda item: item.id)
+
+
+async def release_senders(db: Db, worker: str) -> None:
+    """Give back the worker's sender leases (it stops with nothing in hand)."""
+    await db.execute("DELETE FROM inbox_sender_leases WHERE locked_by = $1", worker)
+
+
+async def delete_expired_sender_leases(db: Db, expired_before: datetime) -> int:
+    """Forget sender leases that ended before `expired_before` (senders gone quiet)."""
+    status = await db.execute("DELETE FROM inbox_sender_leases WHERE locked_until < $1", expired_before)
+    return int(status.split()[-1])
 
 
 async def finish_item(db: Db, item_id: int, state: str, error: str | None = None) -> None:

@@ -174,7 +174,7 @@ class OfflinePipeline:
         outcome = await receive(signed_parts(self.inst, activity, actor_id), ctx, now=datetime.now(UTC))
         if not isinstance(outcome, Accepted) or outcome.duplicate:
             return PipelineResult(outcome, None, None)
-        for item in await inbox_store.claim_items(self.inst.pool, 100, 60):
+        for item in await inbox_store.claim_items(self.inst.pool, 100, 60, worker="interop"):
             await self.workers.process_item(item)
         row = await self.inst.pool.fetchrow(
             "SELECT state, last_error FROM inbox_items WHERE activity_id = $1", outcome.activity_id

@@ -294,6 +294,16 @@ async def _forget_picture(fed: Federating, conn: Connection, object_id: int, url
     return await media_store.forget_unused_media(conn, object_id, names, url)
 
 
+async def _forget_media(fed: Federating, conn: Connection, object_id: int) -> list[str]:
+    """Forget every medium of the (deleted) event unless something else still shows its
+    URL; the file names to remove after the commit."""
+    files: list[str] = []
+    for medium in await media_store.media_of_object(conn, object_id):
+        url = fed.urls.media(medium.file_name)
+        files += await media_store.forget_unused_media(conn, object_id, [medium.file_name], url)
+    return files
+
+
 async def cancel_event(fed: Federating, organiser: ActorRow, ap_id: str) -> dict[str, Any]:
     current = await own_event(fed, organiser, ap_id)
     return await update_event(fed, organiser, ap_id, replace(current.fields, status="cancelled"))
@@ -305,7 +315,8 @@ async def postpone_event(fed: Federating, organiser: ActorRow, ap_id: str) -> di
 
 
 async def delete_event(fed: Federating, organiser: ActorRow, ap_id: str) -> None:
-    """Remove the event: a Delete to followers and attendees; later RSVPs get a Reject."""
+    """Remove the event: a Delete to followers and attendees; later RSVPs get a Reject.
+    Its picture leaves the disk after the commit, unless something else still shows it."""
     current = await own_event(fed, organiser, ap_id)
     delete = _activity(
         "Delete",
@@ -327,7 +338,7 @@ async def delete_event(fed: Federating, organiser: ActorRow, ap_id: str) -> None
             inboxes=inboxes,
             to_followers=current.visibility != "direct",
         )
-        files = await media_store.delete_media_of_object(conn, ap_id)
+        files = await _forget_media(fed, conn, current.object_id)
     await remove_files(fed.settings, files)  # the Delete is queued: the picture goes from disk
 
 

@@ -1,9 +1,10 @@
 """Event pictures on a real instance: an event created with an uploaded image carries it
 as an `attachment` Document (mediaType, url, alt text as name) in the stored and the sent
-document, keeps it through an edit, and loses it from disk when the event is deleted; an
-edit gives it new alt text, replaces it or removes it (the Update carries the new
-attachment or none, the old file goes unless something else shows it); a received
-Gancio-style event keeps its picture as a remote URL."""
+document, keeps it through an edit, and loses it from disk when the event is deleted
+(unless another event or an actor's icon still shows it); an edit gives it new alt text,
+replaces it or removes it (the Update carries the new attachment or none, the old file
+goes unless something else shows it); a received Gancio-style event keeps its picture as
+a remote URL."""
 
 from __future__ import annotations
 
@@ -171,3 +172,30 @@ async def test_a_picture_something_else_still_shows_stays_on_disk(instance: Inst
     await events.update_event(fed, buurt, row.ap_id, current.fields, tell_mastodon=False, picture=events.NoPicture())
     assert (media.media_directory(instance.settings) / picture.file_name).is_file()
     assert await instance.pool.fetchval("SELECT object_id FROM media WHERE id = $1", picture.id) == row.id
+
+
+async def test_deleting_an_event_keeps_a_picture_something_else_still_shows(instance: Instance) -> None:
+    fed = federating(instance)
+    buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oost")
+    shared, icon, own = [
+        await store_upload(instance.pool, instance.settings, buurt, gps_jpeg(), alt)
+        for alt in ("Plein", "Logo", "Kraam")
+    ]
+    rows = [await events.create_event(fed, buurt, upcoming(), media_ids=(m.id,)) for m in (shared, icon, own)]
+    shared_url = instance.url(f"/media/{shared.file_name}")
+    # another event shows the first picture's address, the neighbourhood the second as its icon
+    await events.create_event(
+        fed, buurt, upcoming(image_url=shared_url, image_media_type="image/jpeg", image_alt="Plein")
+    )
+    await instance.pool.execute(
+        "UPDATE actors SET icon_url = $1 WHERE id = $2", instance.url(f"/media/{icon.file_name}"), buurt.id
+    )
+    for row in rows:
+        await events.delete_event(fed, buurt, row.ap_id)
+    folder = media.media_directory(instance.settings)
+    assert (folder / shared.file_name).is_file() and (folder / icon.file_name).is_file()
+    assert not (folder / own.file_name).exists()
+    kept = await instance.pool.fetch(
+        "SELECT id FROM media WHERE id = ANY($1::bigint[]) ORDER BY id", [shared.id, icon.id, own.id]
+    )
+    assert [r["id"] for r in kept] == [shared.id, icon.id]

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 description of the public API (/api/openapi.json), written by hand.
+"""The OpenAPI 3.1 description of the public API (/api/openapi.json), written by hand; it
+also describes the signed-in organisation's area follows (server/routes/api_area_follows.py).
 
 tests/server/routes/test_api_schema.py runs schemathesis against a live instance with
 this document, so the document and the handlers in server/routes/api.py stay in step.
@@ -29,6 +30,7 @@ _NEIGHBOURHOOD = _query(
     "neighbourhood", "Only this neighbourhood (its name).", {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}
 )
 _BBOX = "min_lon,min_lat,max_lon,max_lat (GeoJSON order)."
+_BBOX_TEXT = "[min_lon, min_lat, max_lon, max_lat] (GeoJSON order)."
 _RADIUS = _query("radius", "Metres around `near` (default 1000, at most 100000).", {"type": "number"})
 _TAG = _query("tag", "Only items with this hashtag (without #).", {"type": "string", "pattern": r"^\w{1,100}$"})
 
@@ -184,7 +186,175 @@ _SCHEMAS: JSON = {
             "ics": _NULLABLE_STRING,
         },
     },
+    "AreaFollow": {
+        "type": "object",
+        "required": ["id", "area_name", "bbox", "near"],
+        "properties": {
+            "id": {"type": "integer"},
+            "area_name": _NULLABLE_STRING,
+            "bbox": {
+                "type": ["array", "null"],
+                "items": {"type": "number"},
+                "minItems": 4,
+                "maxItems": 4,
+                "description": _BBOX_TEXT,
+            },
+            "near": {"oneOf": [{"type": "null"}, _ref("Near")]},
+        },
+    },
+    "Near": {
+        "type": "object",
+        "required": ["lat", "lon", "radius"],
+        "properties": {
+            "lat": {"type": "number"},
+            "lon": {"type": "number"},
+            "radius": {"type": "number", "description": "Metres (more than 0, at most 100000)."},
+        },
+    },
+    "AreaFollowListed": {
+        "allOf": [
+            _ref("AreaFollow"),
+            {
+                "type": "object",
+                "required": ["created_at", "followed", "would_unfollow"],
+                "properties": {
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "followed": {
+                        "type": "integer",
+                        "description": "Neighbourhoods this area follow has reached that the organisation follows now.",
+                    },
+                    "would_unfollow": {
+                        "type": "integer",
+                        "description": "Neighbourhoods whose follows this area follow started itself (and no other "
+                        "area follow of the organisation reached): ending it with unfollow_neighbourhoods=true "
+                        "unfollows these.",
+                    },
+                },
+            },
+        ]
+    },
 }
+
+_ACCOUNT: JSON = {
+    "description": "Not signed in (401) or not an organisation's account (403).",
+    "content": {"application/json": {"schema": _ref("Error")}},
+}
+_AREA_FOLLOW_ID: JSON = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 999999999999999999},
+}
+
+
+def _area_follow_paths() -> JSON:
+    """The signed-in organisation's area follows (server/routes/api_area_follows.py)."""
+    signed_in: list[JSON] = [{"session": []}]
+    return {
+        "/api/v1/area-follows": {
+            "get": {
+                "operationId": "listAreaFollows",
+                "summary": "The signed-in organisation's area follows, oldest first.",
+                "security": signed_in,
+                "responses": {
+                    "200": _ok(
+                        {
+                            "type": "object",
+                            "required": ["items"],
+                            "properties": {"items": {"type": "array", "items": _ref("AreaFollowListed")}},
+                        }
+                    ),
+                    "401": _ACCOUNT,
+                    "403": _ACCOUNT,
+                    "429": _TOO_MANY,
+                },
+            },
+            "post": {
+                "operationId": "followArea",
+                "summary": "Follow every public neighbourhood of an area, now and later. Give `area_name`, "
+                "`bbox`, `near`, or several (all must hold); a box or point is judged by each boundary.",
+                "security": signed_in,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "area_name": {"type": ["string", "null"], "maxLength": 200},
+                                    "bbox": {
+                                        "type": ["array", "null"],
+                                        "items": {"type": "number"},
+                                        "minItems": 4,
+                                        "maxItems": 4,
+                                    },
+                                    "near": {"oneOf": [{"type": "null"}, _ref("Near")]},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Following the area (a new area follow, or the same area's from before).",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["area_follow", "new_follows"],
+                                    "properties": {
+                                        "area_follow": _ref("AreaFollow"),
+                                        "new_follows": {
+                                            "type": "array",
+                                            "items": {"type": "string"},
+                                            "description": "Ids of the Follow activities sent now.",
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _ERROR,
+                    "401": _ACCOUNT,
+                    "403": _ACCOUNT,
+                    "413": _ERROR,
+                    "415": _ERROR,
+                    "429": _TOO_MANY,
+                },
+            },
+        },
+        "/api/v1/area-follows/{id}": {
+            "delete": {
+                "operationId": "endAreaFollow",
+                "summary": "End an area follow: neighbourhoods that come into the area later are not followed. "
+                "The neighbourhoods it followed stay followed unless `unfollow_neighbourhoods=true`.",
+                "security": signed_in,
+                "parameters": [
+                    _AREA_FOLLOW_ID,
+                    _query(
+                        "unfollow_neighbourhoods",
+                        "Also unfollow the neighbourhoods whose follows this area follow started (default false).",
+                        {"enum": ["true", "false"]},
+                    ),
+                ],
+                "responses": {
+                    "200": _ok(
+                        {
+                            "type": "object",
+                            "required": ["ended", "unfollowed"],
+                            "properties": {"ended": {"type": "integer"}, "unfollowed": {"type": "integer"}},
+                        }
+                    ),
+                    "400": _ERROR,
+                    "401": _ACCOUNT,
+                    "403": _ACCOUNT,
+                    "404": _ERROR,
+                    "429": _TOO_MANY,
+                },
+            }
+        },
+    }
 
 
 def openapi_document(base_url: str) -> JSON:
@@ -194,8 +364,10 @@ def openapi_document(base_url: str) -> JSON:
         "info": {
             "title": "Buurtplein public API",
             "version": "1.0.0",
-            "description": "Read-only, public content only. Lists are keyset-paginated: pass `next_cursor` "
-            "back as `cursor`. CORS: any origin. Rate limited per client address (429 + Retry-After).",
+            "description": "Public content, read-only; and the signed-in organisation's area follows "
+            "(/api/v1/area-follows, with the web pages' session cookie). Lists are keyset-paginated: pass "
+            "`next_cursor` back as `cursor`. CORS: any origin may read public content. Rate limited per "
+            "client address (429 + Retry-After).",
         },
         "servers": [{"url": base_url}],
         "paths": {
@@ -275,6 +447,17 @@ def openapi_document(base_url: str) -> JSON:
                 _list_of("Event"),
                 not_found=True,
             ),
+            **_area_follow_paths(),
         },
-        "components": {"schemas": _SCHEMAS},
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "bp_session",
+                    "description": "The session cookie of the web pages (sign in at /login).",
+                }
+            },
+        },
     }

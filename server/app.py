@@ -16,7 +16,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from server import calendar_sync_task, heap_trim, mail, media_housekeeping, queue_housekeeping
+from server import (
+    calendar_sync_task,
+    heap_trim,
+    list_import_task,
+    mail,
+    media_housekeeping,
+    queue_housekeeping,
+    reset_mail_task,
+)
 from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, REMOTE, SETTINGS
 from server.config import Settings
 from server.logs import request_id
@@ -24,6 +32,7 @@ from server.metrics import Metrics
 from server.routes import (
     actors,
     api,
+    api_area_follows,
     authorized_fetch,
     calendar,
     collections,
@@ -38,6 +47,7 @@ from server.routes import (
     nodeinfo,
     objects,
     pages,
+    pages_area_follows,
     pages_ban_lift,
     pages_calendar_sources,
     pages_calendar_tokens,
@@ -157,10 +167,13 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     feeds.setup(app)
     calendar.setup(app)
     api.setup(app)
+    api_area_follows.setup(app)
     embeds.setup(app)
     events.setup(app)
     neighbourhoods.setup(app)
     calendar_sync_task.setup(app)
+    list_import_task.setup(app)
+    reset_mail_task.setup(app)
     media_housekeeping.setup(app)
     queue_housekeeping.setup(app)
     heap_trim.setup(app)
@@ -169,6 +182,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     pages_moving.setup(app)
     pages_calendar_sources.setup(app)
     pages_calendar_tokens.setup(app)
+    pages_area_follows.setup(app)
     pages_moderation.setup(app)
     pages_instance_admin.setup(app)
     pages_events.setup(app)

@@ -3,8 +3,11 @@
 
 Every `calendar_sync_check_seconds` it claims the due sources (`next_sync_at` passed, each
 synced at most every `calendar_sync_minutes`); the lease in calendar_sources keeps two
-processes from syncing one source at the same time. A failing pass is logged and the next
-one comes at the next check; stopping waits for the pass in progress.
+processes from syncing one source at the same time. "Sync now" on the page wakes it at
+once: each process LISTENs on a connection of its own and runs a pass when notified; a lost
+connection is logged and made again after a bounded, growing wait (the periodic pass goes
+on meanwhile). A failing pass is logged and the next one comes at the next check or
+wake-up; stopping waits for the pass in progress.
 """
 
 from __future__ import annotations
@@ -15,13 +18,19 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.appkeys import KEYRING, POOL, REMOTE, SETTINGS
+from server.appkeys import DSN, KEYRING, POOL, REMOTE, SETTINGS
 from server.domain.federation_context import Federating
 from server.domain.ical_bridge import bridge_client, sync_due_sources
+from server.storage import calendar_sources as source_store
 
 log = logging.getLogger(__name__)
 MIN_CHECK_SECONDS = 1.0
 SOURCES_PER_PASS = 50
+LISTEN_RETRY_FIRST_SECONDS = 1.0
+LISTEN_RETRY_MAX_SECONDS = 60.0
+LISTEN_PING_SECONDS = 60.0  # how often the listening connection is checked
+LISTEN_PING_TIMEOUT = 10.0
+LISTEN_STOP_SECONDS = 5.0
 
 
 def check_interval(seconds: float) -> float:
@@ -37,18 +46,86 @@ async def sync_due_calendars(fed: Federating) -> int:
     return len(results)
 
 
-async def run_calendar_sync(fed: Federating, stop: asyncio.Event) -> None:
-    """Sync due calendars every `calendar_sync_check_seconds` until `stop` is set."""
+async def run_calendar_sync(fed: Federating, stop: asyncio.Event, dsn: str | None = None) -> None:
+    """Sync due calendars every `calendar_sync_check_seconds`, and at once when "sync now"
+    is pressed anywhere (with `dsn`: the database to listen on), until `stop` is set."""
     interval = check_interval(fed.settings.calendar_sync_check_seconds)
+    wake = asyncio.Event()
+    listener = asyncio.create_task(listen_for_sync_now(dsn, wake, stop)) if dsn else None
+    try:
+        while not stop.is_set():
+            wake.clear()
+            try:
+                await sync_due_calendars(fed)
+            except Exception:
+                log.exception("calendar sync pass failed")
+            await _first_of(stop, wake, timeout=interval)
+    finally:
+        if listener is not None:
+            # it ends by itself once `stop` is set, unless a connection attempt hangs
+            await asyncio.wait([listener], timeout=LISTEN_STOP_SECONDS)
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+
+async def listen_for_sync_now(
+    dsn: str,
+    wake: asyncio.Event,
+    stop: asyncio.Event,
+    *,
+    first_retry: float = LISTEN_RETRY_FIRST_SECONDS,
+    ping_every: float = LISTEN_PING_SECONDS,
+) -> None:
+    """Set `wake` on every "sync now" until `stop` is set. A connection that cannot be made
+    or is lost (closed, or no longer answering) is logged and made again after 1, 2, 4 …
+    seconds, at most LISTEN_RETRY_MAX_SECONDS; after a reconnection one pass runs, for the
+    requests that came while nobody listened. Never raises."""
+    delay = first_retry
+    connected_before = False
     while not stop.is_set():
+        conn = None
+        lost = asyncio.Event()
         try:
-            await sync_due_calendars(fed)
-        except Exception:
-            log.exception("calendar sync pass failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+            conn = await source_store.listen_for_sync_requests(dsn, wake.set)
+            conn.add_termination_listener(lambda _conn, event=lost: event.set())
+            if connected_before:
+                log.info("calendar sync listening again")
+                wake.set()
+            connected_before = True
+            delay = first_retry
+            while not stop.is_set() and not lost.is_set():
+                await _first_of(stop, lost, timeout=ping_every)
+                if stop.is_set() or lost.is_set():
+                    break
+                if not await source_store.still_listening(conn, LISTEN_PING_TIMEOUT):
+                    lost.set()
+            if not stop.is_set():
+                log.warning("calendar sync lost its listening connection; connecting again")
+        except Exception as exc:
+            log.warning(
+                "calendar sync cannot listen for sync requests; trying again",
+                extra={"error": f"{type(exc).__name__}: {exc}"[:300], "retry_seconds": delay},
+            )
+        finally:
+            if conn is not None and not conn.is_closed():
+                try:
+                    await conn.close(timeout=5)
+                except Exception:
+                    conn.terminate()
+        if stop.is_set():
+            return
+        await _first_of(stop, asyncio.Event(), timeout=delay)
+        delay = min(delay * 2, LISTEN_RETRY_MAX_SECONDS)
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
+    """Wait until one of `events` is set, or `timeout` seconds."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def _calendar_sync(app: web.Application) -> AsyncIterator[None]:
@@ -58,7 +135,7 @@ async def _calendar_sync(app: web.Application) -> AsyncIterator[None]:
         return
     fed = Federating(app[POOL], settings, app[KEYRING], app[REMOTE])
     stop = asyncio.Event()
-    task = asyncio.create_task(run_calendar_sync(fed, stop))
+    task = asyncio.create_task(run_calendar_sync(fed, stop, app[DSN]))
     yield
     stop.set()
     await task

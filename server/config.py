@@ -88,6 +88,7 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = 10.0
+    smtp_retry_seconds: float = 60.0
     name: str = "Buurtplein"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -156,6 +157,7 @@ _FIELD_TYPES: dict[str, str] = {
     "smtp_port": "int",
     "smtp_starttls": "bool",
     "smtp_timeout_seconds": "float",
+    "smtp_retry_seconds": "float",
 }
 
 
@@ -259,6 +261,8 @@ def _validate(settings: Settings) -> None:
         )
     if settings.heap_trim_interval_seconds < 0:
         raise ConfigError("heap_trim_interval_seconds must be 0 (off) or more")
+    if not settings.smtp_retry_seconds > 0:
+        raise ConfigError("smtp_retry_seconds must be more than 0 (BUURTPLEIN_SMTP_RETRY_SECONDS)")
     for name in (
         "inbox_max_bytes",
         "json_max_depth",

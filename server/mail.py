@@ -13,7 +13,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -69,6 +69,11 @@ def _send_blocking(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+def send_time_limit(settings: Settings) -> float:
+    """The longest one attempt to send may take (seconds)."""
+    return settings.smtp_timeout_seconds * 6
+
+
 async def send_mail(settings: Settings, mail: Mail) -> None:
     """Send one message; raises MailError when SMTP is not configured or the server fails."""
     if not settings.mail_enabled:
@@ -76,9 +81,8 @@ async def send_mail(settings: Settings, mail: Mail) -> None:
     message = build_message(settings, mail)
     # smtplib applies the timeout to each socket operation; the outer bound stops a server
     # that trickles bytes forever (the thread ends at its next timeout).
-    overall = settings.smtp_timeout_seconds * 6
     try:
-        await asyncio.wait_for(asyncio.to_thread(_send_blocking, settings, message), overall)
+        await asyncio.wait_for(asyncio.to_thread(_send_blocking, settings, message), send_time_limit(settings))
     except (OSError, smtplib.SMTPException, TimeoutError, ssl.SSLError) as exc:
         raise MailError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -86,23 +90,29 @@ async def send_mail(settings: Settings, mail: Mail) -> None:
 @dataclass
 class MailSender:
     """Sends messages in the background, so a page answers at once (and equally fast
-    whether or not it queued a message); a failure is logged as an error."""
+    whether or not it queued a message); a failure is logged as an error. `on_sent` runs
+    after a message went out (a queued message is then taken off its queue)."""
 
     settings: Settings
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def submit(self, mail: Mail, purpose: str) -> None:
-        task = asyncio.create_task(self._send(mail, purpose))
+    def submit(self, mail: Mail, purpose: str, on_sent: Callable[[], Awaitable[None]] | None = None) -> None:
+        task = asyncio.create_task(self._send(mail, purpose, on_sent))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _send(self, mail: Mail, purpose: str) -> None:
+    async def _send(self, mail: Mail, purpose: str, on_sent: Callable[[], Awaitable[None]] | None) -> None:
         try:
             await send_mail(self.settings, mail)
         except MailError as exc:
             log.error("e-mail not sent", extra={"purpose": purpose, "error": str(exc)[:300]})
-        else:
-            log.info("e-mail sent", extra={"purpose": purpose})
+            return
+        log.info("e-mail sent", extra={"purpose": purpose})
+        if on_sent is not None:
+            try:
+                await on_sent()
+            except Exception:
+                log.exception("e-mail sent, but recording it failed", extra={"purpose": purpose})
 
     async def drain(self) -> None:
         """Wait for messages in flight (at shutdown)."""

@@ -60,18 +60,23 @@ async def work_forever(settings: Settings) -> None:
     from server.calendar_sync_task import run_calendar_sync
     from server.domain.federation_context import Federating
     from server.heap_trim import run_heap_trimming
+    from server.list_import_task import run_list_imports
     from server.media_housekeeping import run_media_cleaning
     from server.metrics import Metrics
     from server.queue_housekeeping import run_queue_housekeeping
+    from server.reset_mail_task import run_reset_mail_retries
     from server.services import open_services
     from server.workers import Workers
 
-    async with migrated_pool(settings) as pool, open_services(settings, pool) as services:
+    dsn = await resolve_dsn(settings)
+    async with migrated_pool(settings, dsn) as pool, open_services(settings, pool) as services:
         workers = Workers(settings, pool, services.http, services.keyring, services.remote, Metrics())
         task = asyncio.create_task(workers.run())
         fed = Federating(pool, settings, services.keyring, services.remote)
         calendars_stop = asyncio.Event()
-        calendars = asyncio.create_task(run_calendar_sync(fed, calendars_stop))
+        calendars = asyncio.create_task(run_calendar_sync(fed, calendars_stop, dsn))
+        reset_mails = asyncio.create_task(run_reset_mail_retries(pool, settings, calendars_stop))
+        list_imports = asyncio.create_task(run_list_imports(fed, services.http, calendars_stop))
         media_cleaning = asyncio.create_task(run_media_cleaning(pool, settings, calendars_stop))
         queue_pruning = asyncio.create_task(run_queue_housekeeping(pool, settings, calendars_stop))
         trimming = asyncio.create_task(run_heap_trimming(calendars_stop, settings.heap_trim_interval_seconds))
@@ -82,6 +87,8 @@ async def work_forever(settings: Settings) -> None:
         await workers.stop()
         await task
         await calendars
+        await reset_mails
+        await list_imports
         await media_cleaning
         await queue_pruning
         await trimming

@@ -2,7 +2,10 @@
 header) as blocks of a local actor. Each address is resolved like a follow import
 (WebFinger on the address's own host; our own accounts directly) and blocked through
 `server.domain.follows.block` (follows both ways end, the other server is told with a
-`Block`). One address failing does not stop the rest; each failure has its reason."""
+`Block`). One address failing does not stop the rest; each failure has its reason.
+
+`block_address` handles one address, for `import_blocks` (the `import-blocks` command) and
+the moving page's background import (server/list_import_task.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from dataclasses import dataclass, field
 from federation.http import HttpClient
 from server.domain.federation_context import Federating
 from server.domain.follows import block
-from server.portability.follow_import import actor_url_of
+from server.portability.follow_import import AddressResult, actor_url_of
 from server.portability.mastodon_csv import parse_follows_csv
 from server.storage import moderation as moderation_store
 from server.storage.actors import ActorRow
@@ -24,25 +27,30 @@ class BlockImport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (address or line, reason)
 
 
+async def block_address(fed: Federating, http: HttpClient, actor: ActorRow, address: str) -> AddressResult:
+    """Resolve `address` (name@host) and block it as `actor`."""
+    url = await actor_url_of(fed, http, address)
+    if isinstance(url, tuple):
+        return AddressResult("failed", url[1])
+    if url == actor.ap_id:
+        return AddressResult("failed", "that is this account itself")
+    target = await fed.remote.actor(url)
+    if target is None:
+        return AddressResult("failed", "the account could not be fetched")
+    if await moderation_store.is_blocked_by(fed.pool, actor.id, target.id):
+        return AddressResult("already")
+    await block(fed, actor, target)
+    return AddressResult("done")
+
+
 async def import_blocks(fed: Federating, http: HttpClient, actor: ActorRow, csv_text: str) -> BlockImport:
     """Block every account listed in `csv_text` as `actor`."""
     parsed = parse_follows_csv(csv_text)
     result = BlockImport(failed=[(f"line {n}", reason) for n, reason in parsed.refused])
     for entry in parsed.entries:
-        url = await actor_url_of(fed, http, entry.address)
-        if isinstance(url, tuple):
-            result.failed.append(url)
-            continue
-        if url == actor.ap_id:
-            result.failed.append((entry.address, "that is this account itself"))
-            continue
-        target = await fed.remote.actor(url)
-        if target is None:
-            result.failed.append((entry.address, "the account could not be fetched"))
-            continue
-        if await moderation_store.is_blocked_by(fed.pool, actor.id, target.id):
-            result.already.append(entry.address)
-            continue
-        await block(fed, actor, target)
-        result.blocked.append(entry.address)
+        outcome = await block_address(fed, http, actor, entry.address)
+        if outcome.ending == "failed":
+            result.failed.append((entry.address, outcome.reason))
+        else:
+            (result.blocked if outcome.ending == "done" else result.already).append(entry.address)
     return result

@@ -1,27 +1,32 @@
 """A resident's moving page (/settings/moving): account aliases for moving here from another
 server (a handle resolved with WebFinger, or an actor URL; the account is fetched and
 checked), moving this account to another server (server.portability.move), and uploads of
-a Mastodon follow or block export (server.portability.follow_import, block_import).
+a Mastodon follow or block export: queued as an import (server/storage/list_imports.py)
+that the processes running workers work in the background (server/list_import_task.py);
+the page shows how far each recent import has come.
 
 Every change to the aliases reaches the resident's followers as an `Update` of the actor.
 Refusals are shown next to the field, in the reader's language."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from server import list_import_task
 from server.appkeys import HTTP
 from server.config import Settings
 from server.domain import accounts
 from server.domain.federation_context import Federating
-from server.portability import block_import, follow_import
-from server.portability.mastodon_csv import MAX_BYTES, CsvRefused, parse_follows_csv
+from server.portability import follow_import
+from server.portability.mastodon_csv import MAX_BYTES, CsvRefused, ParsedFollows, parse_follows_csv
 from server.portability.move import MAX_ALIASES, MoveRefused, add_also_known_as, move_actor, remove_also_known_as
+from server.storage import list_imports as import_store
 from server.storage.actors import ActorRow
+from server.storage.list_imports import ImportProgress
 from server.web.access import federating, require_account, require_resident
 from server.web.forms import N_, Form, form_from, read_form
 from server.web.templating import redirect, render
@@ -30,8 +35,10 @@ from server.web.upload_limits import allow_upload
 PATH = "/settings/moving"
 UPLOAD_PATHS = frozenset({PATH + "/follows", PATH + "/blocks"})
 FORM_OVERHEAD = 64 * 1024
-WEB_MAX_ACCOUNTS = 1000  # longer lists: `buurtplein import-follows` / `import-blocks`
 MAX_ADDRESS = 2048
+RECENT_IMPORTS = 4  # imports shown on the page, newest first
+FAILED_LISTED = 50  # failed addresses listed per import
+REFUSED_LINES_KEPT = 100  # lines that are no address, kept as failed rows of the import
 
 TOO_LARGE = N_("This file is too large: at most 2 MB.")
 NOT_FOUND = N_("No account was found at this address. Check it and try again.")
@@ -43,17 +50,20 @@ REASONS = {
     "no such account here": N_("no such account"),
     "the account could not be fetched": N_("the account could not be reached"),
     "that is this account itself": N_("that is this account itself"),
+    list_import_task.GAVE_UP: N_("the address could not be handled"),
 }
 
 
-@dataclass
-class ImportReport:
-    """What an upload did: counts and the addresses that failed (with a msgid)."""
+@dataclass(frozen=True)
+class ImportView:
+    """A recent import as the page shows it: its counts and the first failures (msgids)."""
 
-    kind: str  # "follows" or "blocks"
-    done: int = 0
-    already: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    progress: ImportProgress
+    failed: list[tuple[str, str]]
+
+    @property
+    def more_failed(self) -> int:
+        return self.progress.failed - len(self.failed)
 
 
 def reason_msgid(reason: str) -> str:
@@ -73,10 +83,22 @@ async def page_context(request: web.Request, me: ActorRow, **extra: Any) -> dict
         "move_form": Form(),
         "follows_form": Form(),
         "blocks_form": Form(),
-        "report": None,
+        "imports": await recent_imports(request, me),
+        "started": None,
     }
     context.update(extra)
+    started = request.query.get("started", "")
+    context["started"] = next((i.progress for i in context["imports"] if str(i.progress.id) == started), None)
     return context
+
+
+async def recent_imports(request: web.Request, me: ActorRow) -> list[ImportView]:
+    pool = federating(request).pool
+    imports = await import_store.imports_of(pool, me.id, RECENT_IMPORTS)
+    failed = await import_store.failed_addresses(pool, [i.id for i in imports], FAILED_LISTED)
+    return [
+        ImportView(i, [(where[:200], reason_msgid(reason)) for where, reason in failed.get(i.id, [])]) for i in imports
+    ]
 
 
 async def show(request: web.Request, me: ActorRow, status: int = 200, **extra: Any) -> web.Response:
@@ -202,33 +224,42 @@ async def upload(request: web.Request) -> web.Response:
 
 
 async def import_upload(request: web.Request, me: ActorRow, kind: str, data: MultiDictProxy[Any]) -> web.Response:
+    """Queue the uploaded list as an import and answer at once; the background task works it."""
     form = form_from(data, ())
-    text = read_csv_upload(data.get("file"), form)
-    if text is not None:
-        try:
-            parsed = parse_follows_csv(text)
-        except CsvRefused:
-            form.fail("file", TOO_LARGE)
+    parsed = parsed_upload(data.get("file"), form)
+    if parsed is not None and form.is_valid:
+        refused = [(f"line {n}", reason) for n, reason in parsed.refused[:REFUSED_LINES_KEPT]]
+        addresses = [entry.address for entry in parsed.entries]
+        import_id = await import_store.start_import(federating(request).pool, me.id, kind, addresses, refused)
+        if import_id is None:
+            form.fail("file", N_("An import of this kind is still running. Upload the next list when it is done."))
         else:
-            if len(parsed.entries) > WEB_MAX_ACCOUNTS:
-                form.fail(
-                    "file",
-                    N_(
-                        "This file lists more than 1000 accounts. Ask the server's administrators to import it for you."
-                    ),
-                )
-            elif not parsed.entries:
-                form.fail(
-                    "file",
-                    N_(
-                        "No account addresses were found in this file. Upload following_accounts.csv or "
-                        "blocked_accounts.csv from an export."
-                    ),
-                )
-    if not form.is_valid or text is None:
-        return await show(request, me, status=400, **{f"{kind}_form": form})
-    report = await run_import(request, me, kind, text)
-    return await show(request, me, report=report, notice=N_("The import is done."))
+            list_import_task.wake(request.app)
+            raise redirect(f"{PATH}?started={import_id}#import-heading")
+    return await show(request, me, status=400, **{f"{kind}_form": form})
+
+
+def parsed_upload(upload: Any, form: Form) -> ParsedFollows | None:
+    """The uploaded list, or None with the error on the form."""
+    text = read_csv_upload(upload, form)
+    if text is None:
+        return None
+    try:
+        parsed = parse_follows_csv(text)
+    except CsvRefused:
+        too_many = N_("This file lists more than 10000 accounts. Split it and upload the parts one after the other.")
+        form.fail("file", TOO_LARGE if len(text.encode("utf-8")) > MAX_BYTES else too_many)
+        return None
+    if not parsed.entries:
+        form.fail(
+            "file",
+            N_(
+                "No account addresses were found in this file. Upload following_accounts.csv or "
+                "blocked_accounts.csv from an export."
+            ),
+        )
+        return None
+    return parsed
 
 
 def read_csv_upload(upload: Any, form: Form) -> str | None:
@@ -245,17 +276,6 @@ def read_csv_upload(upload: Any, form: Form) -> str | None:
     except UnicodeDecodeError:
         form.fail("file", N_("This is not a CSV text file. Upload the .csv file from your export as it is."))
         return None
-
-
-async def run_import(request: web.Request, me: ActorRow, kind: str, text: str) -> ImportReport:
-    fed, http = federating(request), request.app[HTTP]
-    if kind == "follows":
-        follows = await follow_import.import_follows(fed, http, me, text)
-        done, already, failed = len(follows.followed), len(follows.already), follows.failed
-    else:
-        blocks = await block_import.import_blocks(fed, http, me, text)
-        done, already, failed = len(blocks.blocked), len(blocks.already), blocks.failed
-    return ImportReport(kind, done, already, [(where[:200], reason_msgid(reason)) for where, reason in failed])
 
 
 def upload_limit(settings: Settings) -> int:

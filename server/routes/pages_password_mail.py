@@ -1,9 +1,12 @@
 """The "forgot password" pages (/login/forgot): a resident names their account and gets a
-reset link by e-mail (server.domain.password_mail) when SMTP is configured; otherwise the
-page says that an administrator can make a reset link. Under /login, so the login rate
-limit of the rate-limit middleware covers the form."""
+reset link by e-mail (server.domain.password_mail; sent at once, retried in the background
+when the SMTP server fails) when SMTP is configured; otherwise the page says that an
+administrator can make a reset link. Under /login, so the login rate limit of the
+rate-limit middleware covers the form."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from aiohttp import web
 
@@ -32,15 +35,19 @@ async def forgot(request: web.Request) -> web.Response:
     catalogues = request.app[TRANSLATIONS]
     asked = language_of(request)
 
-    def gettext_for(saved: str) -> password_mail.Gettext:
+    def language_for(saved: str) -> str:
         """The account's saved language when it has one we speak, else the request's."""
-        gettext: password_mail.Gettext = catalogues[saved if saved in catalogues else asked].gettext
+        return saved if saved in catalogues else asked
+
+    def gettext_of(language: str) -> password_mail.Gettext:
+        gettext: password_mail.Gettext = catalogues[language].gettext
         return gettext
 
-    mails = await password_mail.request_reset(request.app[POOL], settings, identifier, gettext_for)
+    pool = request.app[POOL]
+    mails = await password_mail.request_reset(pool, settings, identifier, language_for, gettext_of)
     sender = request.app[MAIL_SENDER]
-    for mail in mails:
-        sender.submit(mail, "password reset")
+    for reset in mails:
+        sender.submit(reset.mail, "password reset", partial(password_mail.mail_sent, pool, reset.queue_id))
     context["sent"] = True  # the same answer whether or not an account matched
     return render(request, "forgot_password.html", context)
 

@@ -1,16 +1,20 @@
 """SQL for area follows (migration 0014): the areas an organisation follows — by area name,
 by a bounding box, around a point — and which neighbourhoods each has followed, so a
 neighbourhood that comes into a followed area later is followed once, and never again after
-the organisation unfollowed it."""
+the organisation unfollowed it; an organisation's list of them, and ending one."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+import asyncpg
 
 from server.storage.actors import Db
 from server.storage.feeds import PUBLIC_NEIGHBOURHOOD
+from server.storage.pool import affected
 
 BBox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 Near = tuple[float, float, float]  # lat, lon, radius in metres
@@ -79,13 +83,17 @@ async def save_area_follow(
 
 
 async def record_followed(db: Db, area_follow_id: int, neighbourhood_id: int) -> bool:
-    """Remember that the area follow has dealt with the neighbourhood; False if it had."""
-    row = await db.fetchrow(
-        """INSERT INTO area_follow_neighbourhoods (area_follow_id, neighbourhood_id) VALUES ($1, $2)
-           ON CONFLICT DO NOTHING RETURNING area_follow_id""",
-        area_follow_id,
-        neighbourhood_id,
-    )
+    """Remember that the area follow has dealt with the neighbourhood; False if it had, or
+    if the area follow has just ended (its row deleted by a concurrent end)."""
+    try:
+        row = await db.fetchrow(
+            """INSERT INTO area_follow_neighbourhoods (area_follow_id, neighbourhood_id) VALUES ($1, $2)
+               ON CONFLICT DO NOTHING RETURNING area_follow_id""",
+            area_follow_id,
+            neighbourhood_id,
+        )
+    except asyncpg.ForeignKeyViolationError:
+        return False
     return row is not None
 
 
@@ -118,3 +126,71 @@ async def pending_for_neighbourhood(db: Db, neighbourhood_id: int) -> list[tuple
         neighbourhood_id,
     )
     return [(_area_follow(r), r["boundary"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class AreaFollowListed:
+    """An area follow as its organisation sees it: `followed` neighbourhoods it reached that
+    the organisation still follows, `own` of those whose follow the area follow started itself
+    and no other area follow of the organisation has reached (ending it may unfollow these)."""
+
+    area: AreaFollow
+    created_at: datetime
+    followed: int
+    own: int
+
+
+# A neighbourhood the area follow reached (`x`) whose follow it started itself (the follow is
+# no older than the record: a follow from before is the organisation's own) and that no other
+# area follow of the same organisation has reached.
+_OWN = """EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = af.organisation_id
+                  AND f.followed_id = x.neighbourhood_id AND f.created_at >= x.followed_at)
+          AND NOT EXISTS (SELECT 1 FROM area_follow_neighbourhoods y JOIN area_follows o ON o.id = y.area_follow_id
+                          WHERE y.neighbourhood_id = x.neighbourhood_id AND o.organisation_id = af.organisation_id
+                            AND o.id <> af.id)"""
+
+
+async def area_follows_of(db: Db, organisation_id: int, limit: int = 500) -> list[AreaFollowListed]:
+    """The organisation's area follows, oldest first, each with its counts."""
+    rows = await db.fetch(
+        f"""SELECT {_COLUMNS}, af.created_at,
+                (SELECT count(*) FROM area_follow_neighbourhoods x JOIN follows f
+                    ON f.follower_id = af.organisation_id AND f.followed_id = x.neighbourhood_id
+                 WHERE x.area_follow_id = af.id) AS followed,
+                (SELECT count(*) FROM area_follow_neighbourhoods x WHERE x.area_follow_id = af.id AND {_OWN}) AS own
+            FROM area_follows af WHERE af.organisation_id = $1 ORDER BY af.id LIMIT $2""",
+        organisation_id,
+        limit,
+    )
+    return [
+        AreaFollowListed(
+            area=_area_follow(r), created_at=r["created_at"], followed=int(r["followed"]), own=int(r["own"])
+        )
+        for r in rows
+    ]
+
+
+async def own_neighbourhoods(db: Db, organisation_id: int, area_follow_id: int) -> list[int] | None:
+    """The neighbourhoods whose follows this area follow of the organisation started and no
+    other of its area follows reached (see AreaFollowListed.own); None if the organisation has
+    no such area follow."""
+    exists = await db.fetchval(
+        "SELECT 1 FROM area_follows WHERE id = $1 AND organisation_id = $2", area_follow_id, organisation_id
+    )
+    if exists is None:
+        return None
+    rows = await db.fetch(
+        f"""SELECT x.neighbourhood_id FROM area_follow_neighbourhoods x JOIN area_follows af ON af.id = x.area_follow_id
+            WHERE af.id = $1 AND {_OWN} ORDER BY x.neighbourhood_id""",
+        area_follow_id,
+    )
+    return [int(r["neighbourhood_id"]) for r in rows]
+
+
+async def delete_area_follow(db: Db, organisation_id: int, area_follow_id: int) -> bool:
+    """End the area follow (its record of reached neighbourhoods goes with it, ON DELETE
+    CASCADE); False if the organisation has no such area follow."""
+    status = await db.execute(
+        "DELETE FROM area_follows WHERE id = $1 AND organisation_id = $2", area_follow_id, organisation_id
+    )
+    return affected(status) == 1

@@ -3,15 +3,21 @@ imported from them, keyed by (UID, RECURRENCE-ID).
 
 A removed source keeps its row and items (`removed_at`, migration 0013): it is neither
 listed nor synced, and adding its URL again brings it back with what it had imported, so
-its events are never published twice."""
+its events are never published twice. "Sync now" is announced with a NOTIFY on
+`SYNC_CHANNEL`, which the background sync of every process listens for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
+
 from server.storage.actors import Db
-from server.storage.pool import affected
+from server.storage.pool import Connection, affected, connect
+
+SYNC_CHANNEL = "buurtplein_calendar_sync"  # NOTIFY payload: the source's id
 
 
 @dataclass(frozen=True)
@@ -96,14 +102,39 @@ async def remove_source(db: Db, neighbourhood_id: int, source_id: int) -> bool:
 
 
 async def sync_soon(db: Db, neighbourhood_id: int, source_id: int) -> bool:
-    """Make a source due now: the next background pass syncs it."""
-    status = await db.execute(
-        """UPDATE calendar_sources SET next_sync_at = now()
-           WHERE id = $1 AND neighbourhood_id = $2 AND removed_at IS NULL""",
+    """Make a source due now and wake the background sync of every process that runs it
+    (a NOTIFY on SYNC_CHANNEL, delivered when the change commits)."""
+    rows = await db.fetch(
+        """WITH due AS (
+               UPDATE calendar_sources SET next_sync_at = now()
+               WHERE id = $1 AND neighbourhood_id = $2 AND removed_at IS NULL RETURNING id)
+           SELECT pg_notify($3, due.id::text) FROM due""",
         source_id,
         neighbourhood_id,
+        SYNC_CHANNEL,
     )
-    return affected(status) == 1
+    return len(rows) == 1
+
+
+async def listen_for_sync_requests(dsn: str, on_request: Callable[[], None]) -> Connection:
+    """A connection of its own (not from the pool) that calls `on_request` whenever a source
+    is made due by sync_soon, in any process; the caller closes it."""
+    conn = await connect(dsn)
+    try:
+        await conn.add_listener(SYNC_CHANNEL, lambda *_: on_request())
+    except BaseException:
+        await conn.close(timeout=5)
+        raise
+    return conn
+
+
+async def still_listening(conn: Connection, timeout: float) -> bool:  # noqa: ASYNC109
+    """Whether the listening connection still answers (a lost network can leave it open)."""
+    try:
+        await conn.fetchval("SELECT 1", timeout=timeout)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False
+    return True
 
 
 async def claim_due_sources(db: Db, lease_seconds: int, limit: int) -> list[CalendarSourceRow]:

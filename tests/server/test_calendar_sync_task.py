@@ -2,11 +2,13 @@
 and a real `buurtplein worker` process): a due source is synced without
 `buurtplein sync-calendars`, not again before `calendar_sync_minutes`, a
 source leased by another process is left alone, and a web process without workers syncs
-nothing."""
+nothing. "Sync now" (a NOTIFY) wakes the sync at once, also after its listening connection
+was lost; a listener that cannot reach the database logs and tries again, never raises."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -14,9 +16,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
-from server.calendar_sync_task import check_interval
+from server.calendar_sync_task import check_interval, listen_for_sync_now
 from server.config import Settings
 from server.domain.actors import create_local_actor
 from server.domain.ical_bridge import add_calendar_source
@@ -161,3 +164,71 @@ async def test_worker_process_syncs_calendars_and_stops_on_sigterm(
     finally:
         await pool.close()
         await drop_database(database_server, name)
+
+
+async def _listening_backends(inst: Instance) -> list[int]:
+    rows = await inst.pool.fetch(
+        """SELECT pid FROM pg_stat_activity
+           WHERE datname = current_database() AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()""",
+        source_store.SYNC_CHANNEL,
+    )
+    return [int(r["pid"]) for r in rows]
+
+
+async def test_sync_now_wakes_the_sync_and_a_lost_listener_comes_back(
+    database_server: str, template_database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The periodic pass is ten minutes away; each "sync now" is synced within seconds, also
+    after the listening connection was killed (logged, made again after a second)."""
+    caplog.set_level(logging.INFO, logger="server.calendar_sync_task")
+    async with (
+        running_instance(
+            database_server, template_database, PEER_ADDRESSES[0], tmp_path, calendar_sync_check_seconds=600
+        ) as inst,
+        counting_calendar_server() as (hits, base),
+    ):
+        group = await create_local_actor(inst.pool, inst.settings, kind="Group", username="depijp")
+        source = await add_calendar_source(federating(inst), group, base + "/cal.ics", "Buurthuis")
+        (listener,) = await wait_for(lambda: _listening_backends(inst))
+        await asyncio.sleep(0.5)
+        assert hits == []
+
+        async def fetched(times: int) -> bool:
+            return hits.count("/cal.ics") >= times
+
+        assert await source_store.sync_soon(inst.pool, group.id, source.id)
+        assert await wait_for(lambda: fetched(1), timeout=5)
+
+        await inst.pool.execute("SELECT pg_terminate_backend($1)", listener)
+
+        async def listening_again() -> bool:
+            return any(pid != listener for pid in await _listening_backends(inst))
+
+        assert await wait_for(listening_again, timeout=10)
+        messages = [r.getMessage() for r in caplog.records]
+        assert "calendar sync lost its listening connection; connecting again" in messages
+        # the pass after reconnecting found nothing due; "sync now" works again
+        assert await source_store.sync_soon(inst.pool, group.id, source.id)
+        assert await wait_for(lambda: fetched(2), timeout=5)
+        assert hits.count("/cal.ics") == 2
+
+
+async def test_the_listener_survives_a_database_it_cannot_reach(caplog: pytest.LogCaptureFixture) -> None:
+    """No database at the address: logged with a growing wait, never raised; stops on request."""
+    caplog.set_level(logging.WARNING, logger="server.calendar_sync_task")
+    wake, stop = asyncio.Event(), asyncio.Event()
+    port = free_port("127.0.0.1")  # nothing listens there
+    task = asyncio.create_task(
+        listen_for_sync_now(f"postgresql://postgres@127.0.0.1:{port}/none", wake, stop, first_retry=0.05)
+    )
+
+    async def tried_three_times() -> bool:
+        return len([r for r in caplog.records if r.getMessage().startswith("calendar sync cannot listen")]) >= 3
+
+    assert await wait_for(tried_three_times, timeout=10)
+    delays = [r.__dict__["retry_seconds"] for r in caplog.records if hasattr(r, "retry_seconds")]
+    assert delays[:3] == [0.05, 0.1, 0.2]
+    assert not task.done()
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert not wake.is_set()

@@ -1,16 +1,27 @@
 """An organisation follows every public neighbourhood of an area at once — by name, by a
 box or around a point (by each boundary) — and shows up among each neighbourhood's
-institutions; a neighbourhood that comes into a followed area later is followed too, once."""
+institutions; a neighbourhood that comes into a followed area later is followed too, once.
+An organisation lists its area follows and ends one: later neighbourhoods are no longer
+followed, and only by choice are the follows it started ended too."""
 
 from __future__ import annotations
 
 import pytest
 
 from server.domain.actors import create_local_actor
-from server.domain.area_follows import InvalidArea, NotAnOrganisation, follow_area
-from server.domain.follows import unfollow
+from server.domain.area_follows import (
+    InvalidArea,
+    NotAnOrganisation,
+    UnknownAreaFollow,
+    area_follows_of,
+    end_area_follow,
+    follow_area,
+    start_area_follow,
+)
+from server.domain.follows import follow, unfollow
 from server.domain.neighbourhoods import create_neighbourhood, update_profile
 from server.storage import actors as actor_store
+from server.storage import area_follows as area_store
 from server.storage import feeds as feed_store
 from server.storage import follows as follow_store
 from server.storage.actors import ActorRow
@@ -136,3 +147,79 @@ async def actor(inst: Instance, username: str) -> ActorRow:
     found = await actor_store.local_actor(inst.pool, username)
     assert found is not None
     return found
+
+
+async def test_ending_an_area_follow_stops_it_and_keeps_the_follows_by_default(instance: Instance) -> None:
+    fed = federating(instance)
+    pool, settings = instance.pool, instance.settings
+    gemeente = await create_local_actor(pool, settings, kind="Organization", username="gemeente")
+    eigen = await create_neighbourhood(fed, "eigen", boundary=INSIDE)
+    await follow(fed, gemeente, eigen.ap_id)  # followed before the area follow
+    area, started = await start_area_follow(fed, gemeente, bbox=AMSTERDAM)
+    assert started == []
+    await create_neighbourhood(fed, "binnen", boundary=INSIDE)
+    (listed,) = await area_follows_of(pool, gemeente)
+    assert listed.area == area and listed.followed == 2 and listed.own == 1  # eigen was followed already
+
+    assert await end_area_follow(fed, gemeente, area.id) == 0
+    assert await area_follows_of(pool, gemeente) == []
+    assert await _state(instance, gemeente, "binnen") == "accepted"  # kept
+    assert await _state(instance, gemeente, "eigen") == "accepted"
+    await create_neighbourhood(fed, "nieuw", boundary=INSIDE)  # comes into the area after the end
+    assert await _state(instance, gemeente, "nieuw") is None
+    with pytest.raises(UnknownAreaFollow):
+        await end_area_follow(fed, gemeente, area.id)
+    # a neighbourhood reached at the very moment the area follow ends: nothing to record
+    nieuw = await actor_store.local_actor(pool, "nieuw")
+    assert nieuw is not None
+    assert await area_store.record_followed(pool, area.id, nieuw.id) is False
+
+
+async def test_ending_with_unfollow_ends_only_the_follows_the_area_follow_started(instance: Instance) -> None:
+    fed = federating(instance)
+    pool, settings = instance.pool, instance.settings
+    gemeente = await create_local_actor(pool, settings, kind="Organization", username="gemeente")
+    bieb = await create_local_actor(pool, settings, kind="Organization", username="bieb")
+    eigen = await create_neighbourhood(fed, "eigen", area_name="Noord")
+    await follow(fed, gemeente, eigen.ap_id)
+    await create_neighbourhood(fed, "noord1", area_name="Noord")
+    await create_neighbourhood(fed, "beide", area_name="Noord", boundary=INSIDE)
+    by_name, started = await start_area_follow(fed, gemeente, "Noord")
+    assert len(started) == 2  # noord1 and beide
+    by_box, _ = await start_area_follow(fed, gemeente, bbox=AMSTERDAM)  # reaches beide too
+    await start_area_follow(fed, bieb, "Noord")
+    listed = {a.area.id: a for a in await area_follows_of(pool, gemeente)}
+    assert (listed[by_name.id].followed, listed[by_name.id].own) == (3, 1)  # beide: the box reached it too
+    assert (listed[by_box.id].followed, listed[by_box.id].own) == (1, 0)
+    hood = await actor(instance, "noord1")
+    followers_before = await follow_store.count_followers(pool, hood.id)
+
+    assert await end_area_follow(fed, gemeente, by_name.id, unfollow_neighbourhoods=True) == 1
+    assert await _state(instance, gemeente, "noord1") is None  # its own follow: ended
+    assert await follow_store.count_followers(pool, hood.id) == followers_before - 1
+    assert await _state(instance, gemeente, "beide") == "accepted"  # still in the box it follows
+    assert await _state(instance, gemeente, "eigen") == "accepted"  # followed before: kept
+    assert await _state(instance, bieb, "noord1") == "accepted"  # another organisation's
+    await create_neighbourhood(fed, "noord2", area_name="Noord")
+    assert await _state(instance, gemeente, "noord2") is None  # the name is no longer followed
+    assert await _state(instance, bieb, "noord2") == "accepted"
+    assert [a.area.id for a in await area_follows_of(pool, gemeente)] == [by_box.id]
+
+
+async def test_only_the_organisation_lists_and_ends_its_area_follows(instance: Instance) -> None:
+    fed = federating(instance)
+    pool, settings = instance.pool, instance.settings
+    gemeente = await create_local_actor(pool, settings, kind="Organization", username="gemeente")
+    bieb = await create_local_actor(pool, settings, kind="Organization", username="bieb")
+    piet = await create_local_actor(pool, settings, kind="Person", username="piet")
+    area, _ = await start_area_follow(fed, gemeente, "Noord")
+    with pytest.raises(NotAnOrganisation):
+        await area_follows_of(pool, piet)
+    with pytest.raises(NotAnOrganisation):
+        await end_area_follow(fed, piet, area.id)
+    with pytest.raises(UnknownAreaFollow):
+        await end_area_follow(fed, bieb, area.id)  # not bieb's
+    assert [a.area.id for a in await area_follows_of(pool, gemeente)] == [area.id]
+    with pytest.raises(InvalidArea) as refused:
+        await start_area_follow(fed, gemeente, bbox=(5.0, 52.0, 4.0, 53.0))
+    assert refused.value.field == "bbox"

@@ -1,6 +1,8 @@
 """A tiny SMTP receiver for tests: an asyncio server on loopback that speaks just enough of
 the dialogue (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) to take messages, and keeps
-them parsed. `silent=True` accepts connections and never answers (a dead server)."""
+them parsed. `silent=True` accepts connections and never answers (a dead server);
+`refusing=True` (changeable while running) greets every connection with 421 and hangs up.
+`connections` counts the connections it took."""
 
 from __future__ import annotations
 
@@ -26,10 +28,18 @@ class SmtpReceiver:
     host: str = "127.0.0.1"
     port: int = 0
     silent: bool = False
+    refusing: bool = False
+    connections: int = 0
     messages: list[Received] = field(default_factory=list)
     _server: asyncio.Server | None = None
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        if self.refusing:
+            writer.write(b"421 receiver.test Service not available, try again later\r\n")
+            await writer.drain()
+            writer.close()
+            return
         if self.silent:
             await reader.read()  # say nothing until the client gives up
             writer.close()
@@ -84,9 +94,9 @@ class SmtpReceiver:
 
 
 @asynccontextmanager
-async def smtp_receiver(*, silent: bool = False) -> AsyncIterator[SmtpReceiver]:
-    receiver = SmtpReceiver(silent=silent)
-    server = await asyncio.start_server(receiver._session, receiver.host, 0)
+async def smtp_receiver(*, silent: bool = False, refusing: bool = False, port: int = 0) -> AsyncIterator[SmtpReceiver]:
+    receiver = SmtpReceiver(silent=silent, refusing=refusing)
+    server = await asyncio.start_server(receiver._session, receiver.host, port)
     receiver.port = server.sockets[0].getsockname()[1]
     receiver._server = server
     try:

@@ -1,7 +1,9 @@
 """The moving page (/settings/moving) between two real instances: aliases added by handle
 (WebFinger) and removed, each reaching the followers' server as an Update; moving the
 account away (refused until the new account lists this one); Mastodon follow and block
-exports uploaded, with too-large and malformed files answered next to the field."""
+exports uploaded and imported in the background (more than 1000 accounts; one unfinished
+import of a kind at a time; progress and failures on the page, in English and Dutch), with
+too-large and malformed files answered next to the field."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from server.domain import follows
 from server.domain.actors import create_account, create_local_actor
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
+from server.storage import list_imports as list_import_store
 from server.storage import moderation as moderation_store
 from server.storage import portability as portability_store
 from tests.harness import PEER_ADDRESSES, Instance, federating, wait_for
@@ -141,29 +144,62 @@ async def test_a_resident_moves_away_only_to_an_account_that_lists_them(make_ins
         assert await wait_for(follows_new, timeout=20)
 
 
-async def test_follow_and_block_exports_upload(make_instance: Callable[..., Any]) -> None:
-    async with make_instance(PEER_ADDRESSES[0]) as a:
+async def imports_finished(inst: Instance, actor_id: int) -> bool:
+    imports = await list_import_store.imports_of(inst.pool, actor_id, 10)
+    return bool(imports) and all(i.finished_at is not None for i in imports)
+
+
+async def test_follow_and_block_exports_are_imported_in_the_background(make_instance: Callable[..., Any]) -> None:
+    async with make_instance(PEER_ADDRESSES[0]) as a, make_instance(PEER_ADDRESSES[1]) as b:
         lotte = await create_account(a.pool, a.settings, username="lotte", password=PASSWORD)
         buurt = await create_local_actor(a.pool, a.settings, kind="Group", username="oosterpark")
         spam = await create_local_actor(a.pool, a.settings, kind="Person", username="spam")
+        bob = await create_local_actor(b.pool, b.settings, kind="Person", username="bob")
         domain = a.settings.domain
         async with PageClient(a) as browser:
             await browser.login("lotte")
             follows_csv = (
                 "\ufeffAccount address,Show boosts,Notify on new posts,Languages\n"
                 f"oosterpark@{domain},true,false,\nniemand@{domain},true,false,\nnot an address\n"
+                f"bob@{b.settings.domain},true,false,\n"
             ).encode()
             status, page = await upload(browser, "follows", follows_csv)
             assert status == 200, page
-            assert "Followed: 1. Already followed: 0. Not followed: 2." in page
+            assert "The import has started. Accounts in the list: 3." in page
+            assert await wait_for(lambda: imports_finished(a, lotte.id))
+            status, page = await browser.get(PAGE)
+            assert "Finished: 4 of 4 done." in page
+            assert "Followed: 2. Already followed: 0. Not followed: 2." in page
             assert f"niemand@{domain}: no such account" in page and "line 4: not an account address" in page
             assert await follow_store.follow_state(a.pool, lotte.id, buurt.id) == "accepted"
+            remote_bob = await actor_store.actor_by_ap_id(a.pool, bob.ap_id)  # resolved on b with WebFinger
+            assert remote_bob is not None and await follow_store.follow_state(a.pool, lotte.id, remote_bob.id)
             status, page = await upload(browser, "follows", follows_csv)
-            assert "Followed: 0. Already followed: 1. Not followed: 2." in page
+            assert await wait_for(lambda: imports_finished(a, lotte.id))
+            status, page = await browser.get(PAGE)
+            assert "Followed: 0. Already followed: 2. Not followed: 2." in page
 
-            status, page = await upload(browser, "blocks", f"spam@{domain}\n".encode())
-            assert status == 200 and "Blocked: 1. Already blocked: 0. Not blocked: 0." in page
+            # more than 1000 accounts: queued whole, worked in the background
+            blocks_csv = f"spam@{domain}\n" + "".join(f"n{i}@{domain}\n" for i in range(1000))
+            status, page = await upload(browser, "blocks", blocks_csv.encode())
+            assert status == 200 and "The import has started. Accounts in the list: 1001." in page
+            assert await wait_for(lambda: imports_finished(a, lotte.id), timeout=60)
+            status, page = await browser.get(PAGE)
+            assert "Finished: 1001 of 1001 done." in page
+            assert "Blocked: 1. Already blocked: 0. Not blocked: 1000." in page
+            assert f"n0@{domain}: no such account" in page and f"n49@{domain}:" in page
+            assert f"n50@{domain}:" not in page and "Not listed here: 950 more." in page
             assert await moderation_store.is_blocked_by(a.pool, lotte.id, spam.id)
+
+            # one unfinished import of a kind at a time (this one is leased by another process)
+            waiting = await list_import_store.start_import(a.pool, lotte.id, "blocks", [f"spam@{domain}"])
+            await a.pool.execute(
+                "UPDATE list_import_rows SET locked_until = now() + interval '1 hour' WHERE import_id = $1", waiting
+            )
+            status, page = await upload(browser, "blocks", f"spam@{domain}\n".encode())
+            assert status == 400 and "An import of this kind is still running." in page
+            assert 'id="f-blocks-file-error"' in page and "Running: 0 of 1 done." in page
+            await a.pool.execute("DELETE FROM list_imports WHERE id = $1", waiting)
 
             for data, status_expected, error in (
                 (b"\xff\xfe\x00\x01 binary", 400, "This is not a CSV text file."),
@@ -171,10 +207,16 @@ async def test_follow_and_block_exports_upload(make_instance: Callable[..., Any]
                 (None, 400, "Choose a file."),
                 (b"a@b.example\n" * 179_000, 400, "This file is too large: at most 2 MB."),  # over 2 MB, under the cap
                 (b"x" * (3 * 1024 * 1024), 413, "This file is too large: at most 2 MB."),  # over the body cap
-                ("".join(f"n{i}@x.example\n" for i in range(1001)).encode(), 400, "more than 1000 accounts"),
+                ("".join(f"n{i}@x.example\n" for i in range(10_001)).encode(), 400, "more than 10000 accounts"),
             ):
                 status, page = await upload(browser, "blocks", data)
                 assert status == status_expected and error in page, (status, error)
                 assert 'id="f-blocks-file-error"' in page
             async with browser.session.post(a.url(f"{PAGE}/blocks"), data={"file": "x"}) as resp:
                 assert resp.status == 403  # no CSRF token
+
+        async with PageClient(a, language="nl") as dutch:
+            await dutch.login("lotte")
+            status, page = await dutch.get(PAGE)
+            assert "Recente imports" in page and "Klaar: 1001 van 1001 gedaan." in page
+            assert "Niet hier vermeld: nog 950." in page

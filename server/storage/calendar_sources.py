@@ -3,8 +3,8 @@ imported from them, keyed by (UID, RECURRENCE-ID).
 
 A removed source keeps its row and items (`removed_at`, migration 0013): it is neither
 listed nor synced, and adding its URL again brings it back with what it had imported, so
-its events are never published twice. "Sync now" is announced with a NOTIFY on
-`SYNC_CHANNEL`, which the background sync of every process listens for."""
+its events are never published twice. A new source and "sync now" are announced with a
+NOTIFY on `SYNC_CHANNEL`, which the background sync of every process listens for."""
 
 from __future__ import annotations
 
@@ -51,16 +51,21 @@ _COLUMNS = """id, neighbourhood_id, url, source_name, status, last_error, event_
 
 
 async def add_source(db: Db, neighbourhood_id: int, url: str, source_name: str) -> CalendarSourceRow:
+    """Add a source (or bring a removed one back), due at once; the NOTIFY on SYNC_CHANNEL
+    wakes the background sync to fetch it right away."""
     row = await db.fetchrow(
-        f"""INSERT INTO calendar_sources (neighbourhood_id, url, source_name) VALUES ($1, $2, $3)
-            ON CONFLICT (neighbourhood_id, url) DO UPDATE SET source_name = EXCLUDED.source_name,
-                removed_at = NULL,
-                next_sync_at = CASE WHEN calendar_sources.removed_at IS NULL
-                                    THEN calendar_sources.next_sync_at ELSE now() END
-            RETURNING {_COLUMNS}""",
+        f"""WITH added AS (
+                INSERT INTO calendar_sources (neighbourhood_id, url, source_name) VALUES ($1, $2, $3)
+                ON CONFLICT (neighbourhood_id, url) DO UPDATE SET source_name = EXCLUDED.source_name,
+                    removed_at = NULL,
+                    next_sync_at = CASE WHEN calendar_sources.removed_at IS NULL
+                                        THEN calendar_sources.next_sync_at ELSE now() END
+                RETURNING {_COLUMNS})
+            SELECT added.* FROM added CROSS JOIN LATERAL pg_notify($4, added.id::text) AS woken""",
         neighbourhood_id,
         url,
         source_name,
+        SYNC_CHANNEL,
     )
     assert row is not None
     return CalendarSourceRow(**dict(row))

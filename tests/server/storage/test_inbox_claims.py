@@ -48,9 +48,9 @@ async def test_the_claim_reads_the_queued_rows_index(instance: Instance, mode: s
     await _fill(instance)
     async with instance.pool.acquire() as conn, conn.transaction():
         await conn.execute(f"SET LOCAL plan_cache_mode = {mode}")
-        await conn.execute(f"PREPARE claim(int, int, text[], int) AS {CLAIM_SQL}")
+        await conn.execute(f"PREPARE claim(int, int, text[], int, text) AS {CLAIM_SQL}")
         try:
-            raw = await conn.fetchval("EXPLAIN (FORMAT JSON) EXECUTE claim(32, 90, '{}', 4)")
+            raw = await conn.fetchval("EXPLAIN (FORMAT JSON) EXECUTE claim(32, 90, '{}', 4, 'worker')")
         finally:
             await conn.execute("DEALLOCATE claim")
     scans = _scans(json.loads(raw)[0]["Plan"])

@@ -178,8 +178,9 @@ async def _listening_backends(inst: Instance) -> list[int]:
 async def test_sync_now_wakes_the_sync_and_a_lost_listener_comes_back(
     database_server: str, template_database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The periodic pass is ten minutes away; each "sync now" is synced within seconds, also
-    after the listening connection was killed (logged, made again after a second)."""
+    """The periodic pass is ten minutes away; a new source and each "sync now" are synced
+    within seconds, also after the listening connection was killed (logged, made again
+    after a second)."""
     caplog.set_level(logging.INFO, logger="server.calendar_sync_task")
     async with (
         running_instance(
@@ -188,16 +189,17 @@ async def test_sync_now_wakes_the_sync_and_a_lost_listener_comes_back(
         counting_calendar_server() as (hits, base),
     ):
         group = await create_local_actor(inst.pool, inst.settings, kind="Group", username="depijp")
-        source = await add_calendar_source(federating(inst), group, base + "/cal.ics", "Buurthuis")
         (listener,) = await wait_for(lambda: _listening_backends(inst))
-        await asyncio.sleep(0.5)
-        assert hits == []
 
         async def fetched(times: int) -> bool:
             return hits.count("/cal.ics") >= times
 
+        source = await add_calendar_source(federating(inst), group, base + "/cal.ics", "Buurthuis")
+        assert await wait_for(lambda: fetched(1), timeout=5)  # a new source: at once
+        await asyncio.sleep(0.5)
+        assert hits.count("/cal.ics") == 1  # then not due for a while
         assert await source_store.sync_soon(inst.pool, group.id, source.id)
-        assert await wait_for(lambda: fetched(1), timeout=5)
+        assert await wait_for(lambda: fetched(2), timeout=5)
 
         await inst.pool.execute("SELECT pg_terminate_backend($1)", listener)
 
@@ -209,8 +211,8 @@ async def test_sync_now_wakes_the_sync_and_a_lost_listener_comes_back(
         assert "calendar sync lost its listening connection; connecting again" in messages
         # the pass after reconnecting found nothing due; "sync now" works again
         assert await source_store.sync_soon(inst.pool, group.id, source.id)
-        assert await wait_for(lambda: fetched(2), timeout=5)
-        assert hits.count("/cal.ics") == 2
+        assert await wait_for(lambda: fetched(3), timeout=5)
+        assert hits.count("/cal.ics") == 3
 
 
 async def test_the_listener_survives_a_database_it_cannot_reach(caplog: pytest.LogCaptureFixture) -> None:

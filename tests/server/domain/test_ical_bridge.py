@@ -131,6 +131,7 @@ async def test_bridge_imports_updates_and_stops_cleanly(
             template_database,
             PEER_ADDRESSES[0],
             tmp_path,
+            workers=0,  # the test syncs by hand; no background sync beside it (a new source wakes one)
             calendar_fetch_max_bytes=256 * 1024,
             calendar_fetch_timeout_seconds=1.0,
         ) as inst,
@@ -191,7 +192,7 @@ async def test_a_crash_between_event_and_item_never_duplicates(
     database_server: str, template_database: str, tmp_path: Path, canary: Canary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with (
-        running_instance(database_server, template_database, PEER_ADDRESSES[0], tmp_path) as inst,
+        running_instance(database_server, template_database, PEER_ADDRESSES[0], tmp_path, workers=0) as inst,
         calendar_server(canary) as (_, base),
     ):
         fed = federating(inst)

@@ -17,12 +17,13 @@ CREATE INDEX list_imports_actor_idx ON list_imports (actor_id, id DESC);
 
 -- One row per line of the file: an address to work (state 'queued'), or a line that is no
 -- address at all (stored 'failed' with its reason). `attempts` counts the leases, so an
--- address whose worker died mid-way is tried again a few times, not forever.
+-- address whose worker died mid-way is tried again a few times, not forever. An address
+-- still queued when the resident stops the import ends 'stopped'.
 CREATE TABLE list_import_rows (
     import_id     bigint NOT NULL REFERENCES list_imports (id) ON DELETE CASCADE,
     position      integer NOT NULL,
     address       text NOT NULL,
-    state         text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'already', 'failed')),
+    state         text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'already', 'failed', 'stopped')),
     reason        text,
     attempts      smallint NOT NULL DEFAULT 0,
     locked_until  timestamptz,

@@ -22,6 +22,7 @@ from server import (
     list_import_task,
     mail,
     media_housekeeping,
+    poll_close_task,
     queue_housekeeping,
     reset_mail_task,
 )
@@ -173,6 +174,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     neighbourhoods.setup(app)
     calendar_sync_task.setup(app)
     list_import_task.setup(app)
+    poll_close_task.setup(app)
     reset_mail_task.setup(app)
     media_housekeeping.setup(app)
     queue_housekeeping.setup(app)

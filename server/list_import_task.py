@@ -6,10 +6,11 @@ Each pass leases up to `ADDRESSES_AT_ONCE` addresses (the first of every import 
 second of any; the lease keeps other processes off them) and handles them side by side with
 the same per-address code as `import-follows` / `import-blocks` (`follow_address`,
 `block_address`): resolve with WebFinger on the address's host (ours directly), then follow
-or block. Every address ends done, already or failed with its reason; none is tried again,
-except one whose process stopped mid-way (its lease runs out after `LEASE_SECONDS`), at most
-`MAX_ATTEMPTS` times. While there is work the passes follow each other; otherwise the task
-looks again every `IDLE_SECONDS`, or at once when an upload in this process wakes it.
+or block. Every address ends done, already or failed with its reason (or stopped, when the
+resident stops the import: `stop_import`); none is tried again, except one whose process
+stopped mid-way (its lease runs out after `LEASE_SECONDS`), at most `MAX_ATTEMPTS` times.
+While there is work the passes follow each other; otherwise the task looks again every
+`IDLE_SECONDS`, or at once when an upload in this process wakes it.
 Stopping waits for the pass in progress.
 """
 

@@ -63,6 +63,7 @@ async def work_forever(settings: Settings) -> None:
     from server.list_import_task import run_list_imports
     from server.media_housekeeping import run_media_cleaning
     from server.metrics import Metrics
+    from server.poll_close_task import run_poll_closing
     from server.queue_housekeeping import run_queue_housekeeping
     from server.reset_mail_task import run_reset_mail_retries
     from server.services import open_services
@@ -79,6 +80,7 @@ async def work_forever(settings: Settings) -> None:
         list_imports = asyncio.create_task(run_list_imports(fed, services.http, calendars_stop))
         media_cleaning = asyncio.create_task(run_media_cleaning(pool, settings, calendars_stop))
         queue_pruning = asyncio.create_task(run_queue_housekeeping(pool, settings, calendars_stop))
+        poll_closing = asyncio.create_task(run_poll_closing(fed, calendars_stop))
         trimming = asyncio.create_task(run_heap_trimming(calendars_stop, settings.heap_trim_interval_seconds))
         log.info("workers running", extra={"inbox_in_flight": 32 * max(1, settings.workers)})
         await _stop_event().wait()
@@ -91,6 +93,7 @@ async def work_forever(settings: Settings) -> None:
         await list_imports
         await media_cleaning
         await queue_pruning
+        await poll_closing
         await trimming
 
 

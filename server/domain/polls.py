@@ -11,8 +11,6 @@ hears of new votes at most once an hour (one notification per poll, renewed).
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +32,6 @@ from server.storage.actors import ActorRow
 from server.storage.objects import ObjectRow
 from server.storage.pool import Connection
 
-log = logging.getLogger(__name__)
 POLL_VISIBILITIES = ("public", "unlisted", "followers")
 CLOSE_BATCH = 50
 
@@ -211,44 +208,32 @@ async def vote(fed: Federating, voter: ActorRow, poll_ap_id: str, choices: Seque
 
 
 async def close_due_polls(fed: Federating, now: datetime) -> list[str]:
-    """Close local polls whose end has passed and send their final results."""
+    """Close local polls whose end has passed and send their final results. Safe in several
+    processes at once: each poll is closed, and its final results sent, by one of them."""
     closed: list[str] = []
     for ap_id in await poll_store.due_local_polls(fed.pool, now, CLOSE_BATCH):
         async with fed.pool.acquire() as conn, conn.transaction():
             poll = await poll_store.lock_poll(conn, ap_id)
-            if poll is None or poll.closed_at is not None:
+            if poll is None or poll.deleted_at is not None:
                 continue
-            await poll_store.close_poll(conn, poll.object_id, poll.ends_at or now)
+            if not await poll_store.close_poll(conn, poll.object_id, poll.ends_at or now):
+                continue  # closed meanwhile by another process
             await send_results(conn, fed, ap_id)
         closed.append(ap_id)
     return closed
 
 
 async def send_due_results(fed: Federating, now: datetime) -> list[str]:
-    """Send the batched results of local polls whose new counts are due (one Update each)."""
+    """Send the batched results of local polls whose new counts are due (one Update each).
+    Safe in several processes at once: each due batch is claimed and sent by one of them."""
     sent: list[str] = []
     for ap_id in await poll_store.polls_with_due_results(fed.pool, now, CLOSE_BATCH):
         async with fed.pool.acquire() as conn, conn.transaction():
             poll = await poll_store.lock_poll(conn, ap_id)
             if poll is None or poll.deleted_at is not None:
                 continue
-            due = await poll_store.results_due_at(conn, poll.object_id)
-            if due is None or due > now:
+            if not await poll_store.claim_due_results(conn, poll.object_id, now):
                 continue  # sent meanwhile by another process
             await send_results(conn, fed, ap_id)
         sent.append(ap_id)
     return sent
-
-
-async def run_poll_closer(fed: Federating, interval: float, stop: asyncio.Event) -> None:
-    """Close due polls and send batched results every `interval` seconds until `stop` is set."""
-    while not stop.is_set():
-        try:
-            await close_due_polls(fed, now_utc())
-            await send_due_results(fed, now_utc())
-        except Exception:
-            log.exception("closing due polls failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass

@@ -4,24 +4,17 @@ An OrderedCollection whose `totalItems` (the number going) anyone who may see th
 may read; the names (`orderedItems`, actor ids of those going) only the organiser sees:
 signed in (web session), or through a request signed with the organiser's key.
 Residents' attendance is private by default. Deleted events answer 410, events that are not public or unlisted 404.
-
-Also runs the poll closer (when this process runs workers): local polls whose end time
-passed are closed and their final results sent, every `poll_close_interval_seconds`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from activitypub import terms
-from server.appkeys import KEYRING, POOL, REMOTE, SETTINGS
+from server.appkeys import POOL, SETTINGS
 from server.domain.events import attendee_names
-from server.domain.federation_context import Federating
-from server.domain.polls import run_poll_closer
 from server.routes.authorized_fetch import SIGNED_BY, as2_only, is_signed, verified_owner
 from server.routes.negotiation import activity_error, activity_response
 from server.storage import events as event_store
@@ -29,7 +22,6 @@ from server.urls import Urls
 from server.web.sessions import current_actor
 
 SERVED_VISIBILITIES = frozenset({"public", "unlisted"})
-MIN_CLOSE_INTERVAL = 1.0
 
 
 async def _viewer(request: web.Request) -> str | None:
@@ -67,20 +59,5 @@ async def attendees(request: web.Request) -> web.Response:
     return activity_response(document, headers={"Cache-Control": "private, no-store"})
 
 
-async def _poll_closer(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    if settings.workers <= 0:
-        yield
-        return
-    fed = Federating(app[POOL], settings, app[KEYRING], app[REMOTE])
-    stop = asyncio.Event()
-    interval = max(settings.poll_close_interval_seconds, MIN_CLOSE_INTERVAL)
-    task = asyncio.create_task(run_poll_closer(fed, interval, stop))
-    yield
-    stop.set()
-    await task
-
-
 def setup(app: web.Application) -> None:
     app.router.add_get("/objects/{uid}/attendees", attendees)
-    app.cleanup_ctx.append(_poll_closer)

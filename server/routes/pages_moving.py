@@ -3,7 +3,7 @@ server (a handle resolved with WebFinger, or an actor URL; the account is fetche
 checked), moving this account to another server (server.portability.move), and uploads of
 a Mastodon follow or block export: queued as an import (server/storage/list_imports.py)
 that the processes running workers work in the background (server/list_import_task.py);
-the page shows how far each recent import has come.
+the page shows how far each recent import has come, with a button to stop a running one.
 
 Every change to the aliases reaches the resident's followers as an `Update` of the actor.
 Refusals are shown next to the field, in the reader's language."""
@@ -28,6 +28,7 @@ from server.storage import list_imports as import_store
 from server.storage.actors import ActorRow
 from server.storage.list_imports import ImportProgress
 from server.web.access import federating, require_account, require_resident
+from server.web.csrf import is_form
 from server.web.forms import N_, Form, form_from, read_form
 from server.web.templating import redirect, render
 from server.web.upload_limits import allow_upload
@@ -85,10 +86,13 @@ async def page_context(request: web.Request, me: ActorRow, **extra: Any) -> dict
         "blocks_form": Form(),
         "imports": await recent_imports(request, me),
         "started": None,
+        "stopped": None,
+        "finished": None,
     }
     context.update(extra)
-    started = request.query.get("started", "")
-    context["started"] = next((i.progress for i in context["imports"] if str(i.progress.id) == started), None)
+    for name in ("started", "stopped", "finished"):
+        wanted = request.query.get(name, "")
+        context[name] = next((i.progress for i in context["imports"] if str(i.progress.id) == wanted), None)
     return context
 
 
@@ -278,6 +282,20 @@ def read_csv_upload(upload: Any, form: Form) -> str | None:
         return None
 
 
+async def stop_import(request: web.Request) -> web.Response:
+    """Stop one of the resident's running imports: its queued addresses end as stopped."""
+    me = await require_resident(request)
+    if not is_form(request):  # only a form carries the CSRF token the middleware checks
+        raise web.HTTPBadRequest(text="send the page's form")
+    text = request.match_info["id"]
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise web.HTTPNotFound(text="no such import")
+    stopped = await import_store.stop_import(federating(request).pool, me.id, int(text))
+    if stopped is None:
+        raise web.HTTPNotFound(text="no such import")
+    raise redirect(f"{PATH}?{'stopped' if stopped else 'finished'}={text}#import-{text}")
+
+
 def upload_limit(settings: Settings) -> int:
     """An export file may be bigger than other form posts (up to 2 MB)."""
     return MAX_BYTES + FORM_OVERHEAD
@@ -300,3 +318,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post(PATH + "/move", move_away)
     app.router.add_post(PATH + "/follows", upload)
     app.router.add_post(PATH + "/blocks", upload)
+    app.router.add_post(PATH + "/imports/{id}/stop", stop_import)

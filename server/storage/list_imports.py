@@ -1,6 +1,7 @@
 """SQL for the follow and block lists imported in the background (migration 0019): an
 import per uploaded file, one row per address in it, leased a few at a time by the
-processes that run workers (`locked_until`, FOR UPDATE SKIP LOCKED), and how each ended.
+processes that run workers (`locked_until`, FOR UPDATE SKIP LOCKED), and how each ended;
+stopping an import ends its queued addresses as 'stopped'.
 
 An account has at most one unfinished import of each kind (a unique index); it keeps its
 `KEEP_FINISHED` newest finished imports, older ones are deleted when it starts a new one."""
@@ -40,6 +41,7 @@ class ImportProgress:
     done: int
     already: int
     failed: int
+    stopped: int  # still queued when the import was stopped
 
     @property
     def handled(self) -> int:
@@ -110,11 +112,13 @@ async def claim_addresses(db: Db, lease_seconds: float, limit: int) -> list[Clai
 
 async def record_address(db: Db, import_id: int, position: int, ending: str, reason: str = "") -> bool:
     """How one address ended ('done', 'already' or 'failed' with its reason); False when it
-    was no longer queued."""
+    was no longer queued. An address that was being worked (its lease still running) when
+    the import was stopped gets how it really ended, since its follow or block was made."""
     status = await db.execute(
         """UPDATE list_import_rows SET state = $3, reason = nullif($4, ''), finished_at = now(),
                locked_until = NULL
-           WHERE import_id = $1 AND position = $2 AND state = 'queued'""",
+           WHERE import_id = $1 AND position = $2
+             AND (state = 'queued' OR (state = 'stopped' AND locked_until > now()))""",
         import_id,
         position,
         ending,
@@ -135,13 +139,36 @@ async def finish_imports(db: Db, import_ids: Sequence[int] | None = None) -> int
     return affected(status)
 
 
+async def stop_import(pool: Pool, actor_id: int, import_id: int) -> int | None:
+    """Stop the account's import `import_id`: its queued addresses end 'stopped' and the import
+    is finished (what was handled stays as it ended; an address being worked right now keeps
+    its lease and is recorded as it ends). How many addresses were stopped (0 when the import
+    had finished already), or None when the account has no import with this id."""
+    async with pool.acquire() as conn, conn.transaction():
+        found = await conn.fetchrow(
+            "SELECT finished_at FROM list_imports WHERE id = $1 AND actor_id = $2 FOR UPDATE", import_id, actor_id
+        )
+        if found is None:
+            return None
+        if found["finished_at"] is not None:
+            return 0
+        status = await conn.execute(
+            """UPDATE list_import_rows SET state = 'stopped', reason = NULL, finished_at = now()
+               WHERE import_id = $1 AND state = 'queued'""",
+            import_id,
+        )
+        await conn.execute("UPDATE list_imports SET finished_at = now() WHERE id = $1", import_id)
+        return affected(status)
+
+
 async def imports_of(db: Db, actor_id: int, limit: int) -> list[ImportProgress]:
     """The account's `limit` newest imports with their counts, newest first."""
     rows = await db.fetch(
         """SELECT i.id, i.kind, i.created_at, i.finished_at, i.accounts, count(r.position)::int AS total,
                   (count(*) FILTER (WHERE r.state = 'done'))::int AS done,
                   (count(*) FILTER (WHERE r.state = 'already'))::int AS already,
-                  (count(*) FILTER (WHERE r.state = 'failed'))::int AS failed
+                  (count(*) FILTER (WHERE r.state = 'failed'))::int AS failed,
+                  (count(*) FILTER (WHERE r.state = 'stopped'))::int AS stopped
            FROM (SELECT * FROM list_imports WHERE actor_id = $1 ORDER BY id DESC LIMIT $2) i
            LEFT JOIN list_import_rows r ON r.import_id = i.id
            GROUP BY i.id, i.kind, i.created_at, i.finished_at, i.accounts

@@ -150,6 +150,7 @@ async def count_late_vote(db: Db, poll_id: int) -> None:
 
 
 async def close_poll(db: Db, poll_id: int, at: datetime) -> bool:
+    """Close the poll; False when it was closed already (another process got there first)."""
     status = await db.execute("UPDATE polls SET closed_at = $2 WHERE object_id = $1 AND closed_at IS NULL", poll_id, at)
     return affected(status) == 1
 
@@ -204,6 +205,10 @@ async def polls_with_due_results(db: Db, now: datetime, limit: int) -> list[str]
     return [r["ap_id"] for r in rows]
 
 
-async def results_due_at(db: Db, poll_id: int) -> datetime | None:
-    value: datetime | None = await db.fetchval("SELECT results_due_at FROM polls WHERE object_id = $1", poll_id)
-    return value
+async def claim_due_results(db: Db, poll_id: int, now: datetime) -> bool:
+    """Take the poll's due results for sending: True for one caller only while they are due
+    (False when they are not due, or another process took them first)."""
+    status = await db.execute(
+        "UPDATE polls SET results_due_at = NULL WHERE object_id = $1 AND results_due_at <= $2", poll_id, now
+    )
+    return affected(status) == 1

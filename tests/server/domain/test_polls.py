@@ -99,7 +99,8 @@ async def test_remote_votes_count_once_late_votes_are_ignored_and_counted(instan
         await wait_for(lambda: processed(instance, 3))
         assert (await inbox_store.count_by_state(instance.pool)) == {"done": 1, "ignored": 2}
         await instance.pool.execute("UPDATE polls SET ends_at = now() - interval '1 minute'")
-        assert await polls.close_due_polls(fed, datetime.now(UTC)) == [row.ap_id]
+        # closed here, or by the instance's own background closer if its pass came first
+        assert await polls.close_due_polls(fed, datetime.now(UTC)) in ([row.ap_id], [])
         ben = peer.make_actor("ben")
         await send(instance, peer, ben, vote(peer, ben, row.ap_id, ria.ap_id, "Nee"))
         await wait_for(lambda: processed(instance, 4))

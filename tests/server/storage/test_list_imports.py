@@ -1,7 +1,8 @@
 """The queued follow and block imports (migration 0019) on real PostgreSQL: a list of more
 than 1000 addresses is queued whole, an account has one unfinished import of each kind,
 claims by two connections at once never share an address, a lease keeps an address from
-others until it runs out, and the counts and failures read back in file order."""
+others until it runs out, the counts and failures read back in file order, and a stopped
+import ends its queued addresses as stopped (one being worked ends as it really did)."""
 
 from __future__ import annotations
 
@@ -84,3 +85,45 @@ async def test_claims_never_share_an_address_and_leases_run_out(
         await inst.pool.execute("UPDATE list_import_rows SET locked_until = now() - interval '1 second'")
         again = await store.claim_addresses(inst.pool, 60, 500)
         assert len(again) == 120 and all(c.attempts == 2 for c in again)
+
+
+async def test_stopping_an_import_keeps_what_was_done(
+    database_server: str, template_database: str, tmp_path: Path
+) -> None:
+    async with running_instance(database_server, template_database, PEER_ADDRESSES[0], tmp_path, workers=0) as inst:
+        lotte = await create_local_actor(inst.pool, inst.settings, kind="Person", username="lotte")
+        anna = await create_local_actor(inst.pool, inst.settings, kind="Person", username="anna")
+        addresses = [f"n{i}@x.example" for i in range(5)]
+        import_id = await store.start_import(inst.pool, lotte.id, "follows", addresses, [("line 6", "not an address")])
+        assert import_id is not None
+        first, second, third = await store.claim_addresses(inst.pool, 60, 3)
+        assert await store.record_address(inst.pool, import_id, first.position, "done")
+        # positions 4 and 5 lie in the queue; 2 and 3 are being worked (leased) right now
+
+        assert await store.stop_import(inst.pool, anna.id, import_id) is None  # not hers
+        assert await store.stop_import(inst.pool, lotte.id, import_id + 1000) is None
+        assert await store.stop_import(inst.pool, lotte.id, import_id) == 4
+        [stopped] = await store.imports_of(inst.pool, lotte.id, 10)
+        assert stopped.finished_at is not None
+        assert (stopped.done, stopped.already, stopped.failed, stopped.stopped, stopped.handled) == (1, 0, 1, 4, 2)
+        assert await store.claim_addresses(inst.pool, 60, 10) == []
+        assert await store.finish_imports(inst.pool) == 0
+
+        # the address being worked ends as it really did; the others stay stopped
+        assert await store.record_address(inst.pool, import_id, second.position, "already")
+        assert not await store.record_address(inst.pool, import_id, 4, "done")  # never leased
+        states = await inst.pool.fetch(
+            "SELECT position, state, reason FROM list_import_rows WHERE import_id = $1 ORDER BY position", import_id
+        )
+        assert [(r["position"], r["state"], r["reason"]) for r in states] == [
+            (1, "done", None), (2, "already", None), (3, "stopped", None), (4, "stopped", None),
+            (5, "stopped", None), (6, "failed", "not an address"),
+        ]  # fmt: skip
+        [stopped] = await store.imports_of(inst.pool, lotte.id, 10)
+        assert (stopped.done, stopped.already, stopped.failed, stopped.stopped) == (1, 1, 1, 3)
+
+        # a lease that ran out (its process died) does not bring a stopped address back
+        await inst.pool.execute("UPDATE list_import_rows SET locked_until = now() - interval '1 second'")
+        assert not await store.record_address(inst.pool, import_id, third.position, "done")
+        assert await store.stop_import(inst.pool, lotte.id, import_id) == 0  # finished already
+        assert await store.start_import(inst.pool, lotte.id, "follows", ["b@x.example"]) is not None

@@ -6,7 +6,6 @@ same for any neighbourhood; other residents get 403."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager

@@ -220,3 +220,61 @@ async def test_follow_and_block_exports_are_imported_in_the_background(make_inst
             status, page = await dutch.get(PAGE)
             assert "Recente imports" in page and "Klaar: 1001 van 1001 gedaan." in page
             assert "Niet hier vermeld: nog 950." in page
+
+
+async def test_a_running_import_is_stopped_and_a_new_one_can_start(make_instance: Callable[..., Any]) -> None:
+    """No process works the queue here (workers=0): the page's "Stop this import" ends the
+    queued addresses as stopped, keeps what was done, and frees the kind for a new upload."""
+    async with make_instance(PEER_ADDRESSES[0], workers=0) as a:
+        lotte = await create_account(a.pool, a.settings, username="lotte", password=PASSWORD)
+        await create_account(a.pool, a.settings, username="anna", password=PASSWORD)
+        domain = a.settings.domain
+        async with PageClient(a) as browser:
+            await browser.login("lotte")
+            follows_csv = "".join(f"n{i}@{domain}\n" for i in range(3)).encode()
+            status, page = await upload(browser, "follows", follows_csv)
+            assert status == 200 and "The import has started. Accounts in the list: 3." in page
+            [running] = await list_import_store.imports_of(a.pool, lotte.id, 10)
+            # one address done by a worker before the stop
+            [first] = await list_import_store.claim_addresses(a.pool, 60, 1)
+            assert await list_import_store.record_address(a.pool, running.id, first.position, "done")
+            status, page = await browser.get(PAGE)
+            stop = f"{PAGE}/imports/{running.id}/stop"
+            assert "Running: 1 of 3 done." in page and f'action="{stop}"' in page and "Stop this import" in page
+
+            async with browser.session.post(a.url(stop), data={}, allow_redirects=False) as resp:
+                assert resp.status == 403  # no CSRF token
+            async with browser.session.post(a.url(stop), allow_redirects=False) as resp:
+                assert resp.status == 400  # not a form
+            for path in (f"{PAGE}/imports/x1/stop", f"{PAGE}/imports/{running.id + 1000}/stop"):
+                status, _, _ = await browser.submit(path, {}, from_page=PAGE)
+                assert status == 404
+            async with PageClient(a) as anna:  # someone else's import
+                await anna.login("anna")
+                status, _, _ = await anna.submit(stop, {}, from_page=PAGE)
+                assert status == 404
+            assert (await list_import_store.imports_of(a.pool, lotte.id, 10))[0].finished_at is None
+
+            status, page, resp = await browser.submit(stop, {}, from_page=PAGE)
+            assert status == 200 and resp.url.query.get("stopped") == str(running.id)
+            assert "The import has stopped. Accounts not handled: 2." in page
+            assert "Stopped: 1 of 3 done." in page and "Not handled because the import was stopped: 2." in page
+            assert "Followed: 1. Already followed: 0. Not followed: 0." in page
+            assert "Stop this import" not in page
+            states = await a.pool.fetch(
+                "SELECT state FROM list_import_rows WHERE import_id = $1 ORDER BY position", running.id
+            )
+            assert [r["state"] for r in states] == ["done", "stopped", "stopped"]
+            assert await list_import_store.claim_addresses(a.pool, 60, 10) == []
+
+            status, page, _ = await browser.submit(stop, {}, from_page=PAGE)  # a second click
+            assert status == 200 and "This import had finished already." in page
+
+            status, page = await upload(browser, "follows", follows_csv)  # the kind is free again
+            assert status == 200 and "The import has started. Accounts in the list: 3." in page
+
+        async with PageClient(a, language="nl") as dutch:
+            await dutch.login("lotte")
+            status, page = await dutch.get(PAGE)
+            assert "Gestopt: 1 van 3 gedaan." in page and "Niet verwerkt omdat het importeren is gestopt: 2." in page
+            assert "Dit importeren stoppen" in page  # the new import runs

@@ -3,7 +3,8 @@
 Every connection goes to an address that passed `is_forbidden_address`: host names
 are checked inside the resolver (so the address checked is the address connected
 to, and DNS rebinding cannot win), IP literals before any connection. Redirects
-are followed by hand, each hop re-checked and re-signed. Bodies are capped while
+are followed by hand, each hop re-checked and re-signed. An optional host guard (the
+instance's domain policy) refuses hosts before any connection, on every hop. Bodies are capped while
 reading (after decompression), time is capped per call, and each remote host gets
 its own small pool of concurrent requests.
 """
@@ -31,7 +32,7 @@ from federation.addresses import (
     Network,
     is_forbidden_address,
 )
-from federation.ports import RequestSigner
+from federation.ports import HostGuard, RequestSigner
 from federation.signing_threads import SigningThreads
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -122,10 +123,13 @@ class HttpClient:
         resolver: AbstractResolver | None = None,
         version: str | None = None,
         signing_threads: int = 4,
+        host_guard: HostGuard | None = None,
     ) -> None:
         """`allowed` exempts networks from the address policy (tests, private
         deployments); `resolver` replaces the default resolver that gets wrapped;
-        `signing_threads` run costly signatures (RSA) beside the event loop."""
+        `signing_threads` run costly signatures (RSA) beside the event loop;
+        `host_guard` refuses hosts (RequestRefused) before any connection to them."""
+        self._host_guard = host_guard
         self.limits = limits or HttpLimits()
         self.user_agent = f"Buurtplein/{version or _version()} (+{base_url})"
         self._allowed = tuple(allowed)
@@ -206,6 +210,7 @@ class HttpClient:
         signer: RequestSigner | None,
     ) -> HttpResponse:
         target = check_url(url, self._allowed)
+        await self._guard(target)
         base = {"User-Agent": self.user_agent, **headers}
         follow = method == "GET"
         try:
@@ -216,12 +221,20 @@ class HttpClient:
                     if location is None:
                         return response
                     nxt = check_url(str(target.join(location).with_fragment(None)), self._allowed)
+                    await self._guard(nxt)
                     if nxt.origin() != target.origin():
                         base = {k: v for k, v in base.items() if k.lower() not in _ORIGIN_BOUND_HEADERS}
                     target = nxt
         except TimeoutError:
             raise RequestFailed("timed out") from None
         raise RequestRefused(f"more than {self.limits.max_redirects} redirects")
+
+    async def _guard(self, url: URL) -> None:
+        if self._host_guard is None:
+            return
+        reason = await self._host_guard((url.raw_host or "").rstrip(".").lower())
+        if reason is not None:
+            raise RequestRefused(reason)
 
     async def _sign(
         self, signer: RequestSigner, method: str, url: str, headers: dict[str, str], body: bytes | None

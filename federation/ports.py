@@ -24,6 +24,13 @@ class ResolvedKey:
     fetched_at: datetime
 
 
+class HostGuard(Protocol):
+    """Says whether we may talk to a host (a lower-case host name, no port): None when we
+    may, else the reason we refuse (the instance's domain policy)."""
+
+    async def __call__(self, host: str) -> str | None: ...
+
+
 class KeyResolver(Protocol):
     """Finds public keys: from the cache, else by a signed fetch; `refresh` forces a refetch
     (at most once every few minutes per key, so key rotation costs no amplification)."""

@@ -2,7 +2,9 @@
 
 Implements `federation.ports.KeyResolver` and `InboxPolicy`. A key is refetched on a failed
 verification at most once per REFRESH_INTERVAL, so a forged signature costs no
-amplification; an actor cache entry older than ACTOR_TTL is refreshed on use.
+amplification; an actor cache entry older than ACTOR_TTL is refreshed on use. A host the
+domain policy refuses is never fetched from (the HTTP client's host guard): the caller
+gets what an unreachable host gives.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from federation.http import HttpClient, RequestError
 from federation.ports import RequestSigner, ResolvedKey
 from server.fetch_budget import FetchBudget
 from server.keyring import SigningKeys
+from server.outgoing_policy import OutgoingPolicy
 from server.storage import actors as actor_store
 from server.storage import instance_policy
 from server.storage.actors import ActorRow
@@ -129,8 +132,10 @@ class RemoteActors:
         clock: Clock = utcnow,
         *,
         allowlist_only: bool = False,
+        outgoing: OutgoingPolicy | None = None,
     ) -> None:
         self._pool = pool
+        self._outgoing = outgoing
         self._allowlist_only = allowlist_only
         self._client = client
         self._signer = signer
@@ -268,6 +273,12 @@ class RemoteActors:
         except RequestError:
             return None
         return result.document if isinstance(result, Fetched) else None
+
+    def domain_policy_changed(self) -> None:
+        """The admin changed a domain block or the allowlist: the HTTP client's host guard
+        reads the policy again before its next request."""
+        if self._outgoing is not None:
+            self._outgoing.forget()
 
     async def is_blocked(self, actor: str) -> bool:
         """Suspended or instance-blocked actors, suspended domains (a `limit` block lets the

@@ -1,5 +1,6 @@
 """The long-lived federation services one process needs, opened and closed together:
-the instance actor and its signing keys, the outbound HTTP client and remote lookups."""
+the instance actor and its signing keys, the outbound HTTP client (guarded by the domain
+policy, server/outgoing_policy.py) and remote lookups."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from federation.http import HttpClient, HttpLimits
 from server.config import Settings
 from server.domain.actors import ensure_instance_actor
 from server.keyring import KeyRing
+from server.outgoing_policy import OutgoingPolicy
 from server.remote import RemoteActors, make_signer
 from server.storage.actors import ActorRow
 from server.storage.pool import Pool
@@ -38,16 +40,19 @@ async def open_services(settings: Settings, pool: Pool) -> AsyncIterator[Service
     keyring = KeyRing(pool)
     instance_actor = await ensure_instance_actor(pool, settings)
     instance_keys = await keyring.for_actor(instance_actor.id)
+    outgoing = OutgoingPolicy(pool, allowlist_only=settings.federation_allowlist_only, own_host=settings.domain)
     async with HttpClient(
         settings.base_url,
         limits=http_limits(settings),
         allowed=settings.allowed_private_networks,
         signing_threads=settings.signing_threads,
+        host_guard=outgoing,
     ) as client:
         remote = RemoteActors(
             pool,
             client,
             lambda: make_signer(instance_keys),
             allowlist_only=settings.federation_allowlist_only,
+            outgoing=outgoing,
         )
         yield Services(keyring=keyring, instance_actor=instance_actor, http=client, remote=remote)

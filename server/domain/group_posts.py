@@ -203,7 +203,9 @@ async def deliver_to_remote_groups(fed: Federating, obj: dict[str, Any], create:
             inboxes.append(actor.delivery_inbox)
     if inboxes:
         targets = delivery_targets(inboxes, fed.settings.base_url)
-        await neighbourhood_store.add_deliveries(fed.pool, str(create["id"]), targets)
+        await neighbourhood_store.add_deliveries(
+            fed.pool, str(create["id"]), targets, allowlist_only=fed.settings.federation_allowlist_only
+        )
 
 
 async def on_local_post_published(fed: Federating, author: ActorRow, row: ObjectRow, create: dict[str, Any]) -> None:

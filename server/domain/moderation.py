@@ -2,8 +2,9 @@
 from the instance actor, so the reporter stays anonymous there). A neighbourhood's
 moderators approve queued posts, remove posts (local tombstone + their own signed Delete,
 announced by the group to its followers, FEP-1b12), and remove or ban members. Instance
-admins block domains (suspend | limit), keep the allowlist of allowlist-only federation
-and suspend actors. Everything is written to the moderation log."""
+admins block domains (suspend | limit; a suspension also ends what we have with the
+domain), keep the allowlist of allowlist-only federation and suspend actors. Everything
+is written to the moderation log."""
 
 from __future__ import annotations
 
@@ -230,12 +231,25 @@ async def require_admin(conn: Connection, admin: ActorRow) -> None:
 
 
 async def block_domain(fed: Federating, admin: ActorRow, domain: str, severity: str, reason: str = "") -> None:
-    """suspend: nothing from the domain is accepted; limit: joins from there wait for a
-    moderator and its posts to neighbourhoods are queued."""
+    """suspend: nothing from the domain (or its subdomains) is accepted and nothing goes
+    there: queued deliveries to it end (failed, "domain suspended"), follows in both
+    directions and memberships with its actors end, without anything being sent to it;
+    limit: joins from there wait for a moderator and its posts to neighbourhoods are
+    queued (it still gets our deliveries)."""
+    domain = domain.strip().lower()
     async with fed.pool.acquire() as conn, conn.transaction():
         await require_admin(conn, admin)
-        await instance_policy.set_domain_block(conn, domain.strip().lower(), severity, reason)
-        await instance_policy.log_action(conn, admin.id, f"domain_{severity}", domain.lower(), reason=reason)
+        await instance_policy.set_domain_block(conn, domain, severity, reason)
+        note = reason
+        if severity == "suspend":
+            dropped = await instance_policy.drop_queued_deliveries(conn, domain, "domain suspended")
+            ended = await instance_policy.end_relations_with_domain(conn, domain)
+            note = (
+                f"{reason} (ended: {dropped} queued deliveries, {ended['follows']} follows, "
+                f"{ended['memberships']} memberships, {ended['area_follows']} area follows)"
+            ).strip()
+        await instance_policy.log_action(conn, admin.id, f"domain_{severity}", domain, reason=note)
+    fed.remote.domain_policy_changed()
 
 
 async def set_domain_allowed(fed: Federating, admin: ActorRow, domain: str, allowed: bool, note: str = "") -> None:
@@ -249,6 +263,7 @@ async def set_domain_allowed(fed: Federating, admin: ActorRow, domain: str, allo
         await instance_policy.log_action(
             conn, admin.id, "domain_allow" if allowed else "domain_disallow", domain.lower()
         )
+    fed.remote.domain_policy_changed()
 
 
 async def suspend_actor(

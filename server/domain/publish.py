@@ -1,5 +1,6 @@
 """Publishing an activity: sign its FEP-8b32 proof and queue one delivery per inbox, in the
-caller's transaction (the local change and its deliveries commit together)."""
+caller's transaction (the local change and its deliveries commit together). Inboxes on a
+suspended domain (or, in allowlist-only mode, on a domain not allowed) get no delivery."""
 
 from __future__ import annotations
 
@@ -64,6 +65,11 @@ async def publish(
     if to_followers:
         targets += await follow_store.follower_inboxes(conn, actor.id)
     await delivery_store.insert_activity(
-        conn, document["id"], actor.id, document, delivery_targets(targets, settings.base_url)
+        conn,
+        document["id"],
+        actor.id,
+        document,
+        delivery_targets(targets, settings.base_url),
+        allowlist_only=settings.federation_allowlist_only,
     )
     return document

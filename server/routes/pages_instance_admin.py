@@ -93,6 +93,7 @@ async def unblock_domain(request: web.Request) -> web.Response:
     domain = form.value("domain")[:MAX_DOMAIN]
     if await moderation_views.remove_domain_block(request.app[POOL], domain):
         await instance_policy.log_action(request.app[POOL], admin.id, "domain_unblock", domain.lower())
+        federating(request).remote.domain_policy_changed()
     raise redirect("/admin/federation")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from server.storage import instance_policy
 from server.storage.actors import Db
 from server.storage.pool import Pool, Record
 
@@ -35,10 +36,18 @@ class Delivery:
 
 
 async def insert_activity(
-    db: Db, ap_id: str, actor_id: int, document: dict[str, Any], inboxes: Sequence[tuple[str, str]]
+    db: Db,
+    ap_id: str,
+    actor_id: int,
+    document: dict[str, Any],
+    inboxes: Sequence[tuple[str, str]],
+    *,
+    allowlist_only: bool = False,
 ) -> int:
     """Store an outgoing activity and one delivery per (inbox_url, host); call in the
-    transaction that makes the local change, so both commit or neither does."""
+    transaction that makes the local change, so both commit or neither does. No delivery
+    is made to a host on a suspended domain or, with `allowlist_only`, on a domain not
+    on the allowlist (instance_policy.refused_hosts, in the same statement)."""
     activity_id: int = await db.fetchval(
         """WITH stored AS (INSERT INTO outgoing_activities (ap_id, actor_id, document)
                            VALUES ($1, $2, $3) RETURNING id)
@@ -49,14 +58,21 @@ async def insert_activity(
     )
     if inboxes:
         inboxes = interleave_hosts(inboxes)
+        pairs = [(host, domain) for host in {h for _, h in inboxes} for domain in instance_policy.refusal_domains(host)]
         await db.execute(
-            """INSERT INTO deliveries (activity_id, inbox_url, host)
-               SELECT $1, inbox, host FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(inbox, host, n)
-               ORDER BY n
-               ON CONFLICT DO NOTHING""",
+            f"""WITH pairs AS (SELECT * FROM unnest($4::text[], $5::text[]) AS p(host, domain)),
+                     refused AS {instance_policy.refused_hosts("pairs", "$6")}
+                INSERT INTO deliveries (activity_id, inbox_url, host)
+                SELECT $1, inbox, host FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(inbox, host, n)
+                WHERE t.host NOT IN (SELECT host FROM refused)
+                ORDER BY n
+                ON CONFLICT DO NOTHING""",
             activity_id,
             [i for i, _ in inboxes],
             [h for _, h in inboxes],
+            [h for h, _ in pairs],
+            [d for _, d in pairs],
+            allowlist_only,
         )
     return activity_id
 

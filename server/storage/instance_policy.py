@@ -54,6 +54,13 @@ async def is_limited_domain(db: Db, host: str) -> bool:
     )
 
 
+async def limited_among(db: Db, actor_ids: list[int]) -> set[int]:
+    """Which of these actors are remote actors on a limited domain (the flag kept by the
+    triggers of migration 0023)."""
+    rows = await db.fetch("SELECT id FROM actors WHERE id = ANY($1::bigint[]) AND on_limited_domain", actor_ids)
+    return {int(r["id"]) for r in rows}
+
+
 async def allow_domain(db: Db, domain: str, note: str = "") -> None:
     await db.execute(
         """INSERT INTO allowed_domains (domain, note) VALUES (lower($1), $2)
@@ -125,6 +132,80 @@ def refused_condition(actor: str, domains: str, allowlist_only: str) -> str:
                           JOIN actors blocked ON blocked.id = b.blocked_id
                           WHERE blocker.kind = 'Application' AND blocker.is_local
                             AND blocked.ap_id = {actor}))"""
+
+
+def refused_hosts(pairs: str, allowlist_only: str) -> str:
+    """The hosts of `pairs` (a relation of (host, domain), each host with its
+    refusal_domains) that nothing may be sent to: on a suspended domain (a `limit` block
+    does not count) or, in allowlist-only mode, on no allowed domain. Hash joins only, so a
+    fan-out to thousands of hosts costs one pass."""
+    return f"""(SELECT p.host FROM {pairs} p JOIN domain_blocks b ON b.domain = p.domain AND b.severity = 'suspend'
+               UNION
+               (SELECT p.host FROM {pairs} p WHERE {allowlist_only}::boolean
+                EXCEPT
+                SELECT p.host FROM {pairs} p JOIN allowed_domains w ON w.domain = p.domain))"""
+
+
+# A host key as deliveries and actors keep it (host[:port], IPv6 in brackets) without the
+# port, as _host_only does it; `h` must be lower-case already.
+def _sql_host_only(h: str) -> str:
+    return f"(CASE WHEN {h} LIKE '[%' THEN {h} ELSE split_part({h}, ':', 1) END)"
+
+
+def _sql_under(h: str, domain: str) -> str:
+    """SQL: the host expression `h` is `domain` or one of its subdomains."""
+    return f"({h} = {domain} OR right({h}, length({domain}) + 1) = '.' || {domain})"
+
+
+async def drop_queued_deliveries(db: Db, domain: str, reason: str) -> int:
+    """End the queued deliveries to inboxes on `domain` or its subdomains (state failed,
+    with `reason`); the number ended. A delivery already being sent is ended too; its
+    worker's HTTP client refuses the request once its policy snapshot is renewed."""
+    host = _sql_host_only("lower(host)")
+    status = await db.execute(
+        f"""UPDATE deliveries SET state = 'failed', last_error = $2, locked_until = NULL, finished_at = now()
+            WHERE state = 'queued' AND {_sql_under(host, "$1")}""",
+        domain.lower(),
+        reason,
+    )
+    return affected(status)
+
+
+async def end_relations_with_domain(db: Db, domain: str) -> dict[str, int]:
+    """Delete the follows in both directions between any actor and the remote actors on
+    `domain` (or its subdomains), their memberships in neighbourhoods here and ours in
+    theirs (a ban stays), and their area follows. Nothing is sent. The numbers deleted."""
+    host = _sql_host_only("lower(a.domain)")
+    remote = f"SELECT a.id FROM actors a WHERE NOT a.is_local AND {_sql_under(host, '$1')}"
+    domain = domain.lower()
+    follows = await db.execute(
+        f"""WITH there AS ({remote})
+            DELETE FROM follows WHERE follower_id IN (SELECT id FROM there) OR followed_id IN (SELECT id FROM there)""",
+        domain,
+    )
+    memberships = await db.execute(
+        f"""WITH there AS ({remote})
+            DELETE FROM memberships WHERE state <> 'banned'
+              AND (member_id IN (SELECT id FROM there) OR group_id IN (SELECT id FROM there))""",
+        domain,
+    )
+    area_follows = await db.execute(
+        f"""WITH there AS ({remote})
+            DELETE FROM area_follows WHERE organisation_id IN (SELECT id FROM there)""",
+        domain,
+    )
+    return {
+        "follows": affected(follows),
+        "memberships": affected(memberships),
+        "area_follows": affected(area_follows),
+    }
+
+
+async def outgoing_policy(db: Db) -> tuple[frozenset[str], frozenset[str]]:
+    """(suspended domains, allowed domains): what the HTTP client refuses to talk to."""
+    suspended = await db.fetch("SELECT domain FROM domain_blocks WHERE severity = 'suspend'")
+    allowed = await db.fetch("SELECT domain FROM allowed_domains")
+    return frozenset(r["domain"] for r in suspended), frozenset(r["domain"] for r in allowed)
 
 
 async def set_suspended(db: Db, actor_id: int, suspended: bool) -> bool:

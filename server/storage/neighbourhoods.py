@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from server.storage import instance_policy
 from server.storage.actors import Db
 from server.storage.pool import affected
 
@@ -173,21 +174,31 @@ async def queued_posts(db: Db, group_id: int, limit: int = 100) -> list[GroupPos
     return [GroupPostRow(**dict(r)) for r in rows]
 
 
-async def add_deliveries(db: Db, activity_ap_id: str, inboxes: list[tuple[str, str]]) -> int:
+async def add_deliveries(
+    db: Db, activity_ap_id: str, inboxes: list[tuple[str, str]], *, allowlist_only: bool = False
+) -> int:
     """Queue an already stored outgoing activity for more (inbox, host) pairs (e.g. a
-    member's Create for the remote group it is addressed to)."""
+    member's Create for the remote group it is addressed to); none to a host the domain
+    policy refuses (instance_policy.refused_hosts)."""
     if not inboxes:
         return 0
+    pairs = [(host, domain) for host in {h for _, h in inboxes} for domain in instance_policy.refusal_domains(host)]
     status = await db.execute(
-        """WITH activity AS (SELECT id FROM outgoing_activities WHERE ap_id = $1),
-                queued AS (
+        f"""WITH activity AS (SELECT id FROM outgoing_activities WHERE ap_id = $1),
+                 pairs AS (SELECT * FROM unnest($4::text[], $5::text[]) AS p(host, domain)),
+                 refused AS {instance_policy.refused_hosts("pairs", "$6")},
+                 queued AS (
                     INSERT INTO deliveries (activity_id, inbox_url, host)
                     SELECT activity.id, t.inbox, t.host FROM activity,
                            unnest($2::text[], $3::text[]) AS t(inbox, host)
+                    WHERE t.host NOT IN (SELECT host FROM refused)
                     ON CONFLICT DO NOTHING RETURNING 1)
            SELECT pg_notify('buurtplein_work', 'delivery') FROM (SELECT count(*) FROM queued) q""",
         activity_ap_id,
         [i for i, _ in inboxes],
         [h for _, h in inboxes],
+        [h for h, _ in pairs],
+        [d for _, d in pairs],
+        allowlist_only,
     )
     return affected(status)

@@ -16,16 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from server import (
-    calendar_sync_task,
-    heap_trim,
-    list_import_task,
-    mail,
-    media_housekeeping,
-    poll_close_task,
-    queue_housekeeping,
-    reset_mail_task,
-)
+from server import background, heap_trim, mail
 from server.appkeys import DSN, HTTP, INSTANCE_ACTOR, KEYRING, METRICS, POOL, REMOTE, SETTINGS
 from server.config import Settings
 from server.logs import request_id
@@ -172,12 +163,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     embeds.setup(app)
     events.setup(app)
     neighbourhoods.setup(app)
-    calendar_sync_task.setup(app)
-    list_import_task.setup(app)
-    poll_close_task.setup(app)
-    reset_mail_task.setup(app)
-    media_housekeeping.setup(app)
-    queue_housekeeping.setup(app)
+    background.setup(app)
     heap_trim.setup(app)
     pages_organiser.setup(app)
     pages_neighbourhood_export.setup(app)

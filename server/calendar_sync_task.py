@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
-from aiohttp import web
-
-from server.appkeys import DSN, KEYRING, POOL, REMOTE, SETTINGS
 from server.domain.federation_context import Federating
 from server.domain.ical_bridge import bridge_client, sync_due_sources
 from server.storage import calendar_sources as source_store
@@ -126,21 +122,3 @@ async def _first_of(*events: asyncio.Event, timeout: float) -> None:  # noqa: AS
     finally:
         for waiter in waiters:
             waiter.cancel()
-
-
-async def _calendar_sync(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    if settings.workers <= 0:
-        yield
-        return
-    fed = Federating(app[POOL], settings, app[KEYRING], app[REMOTE])
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_calendar_sync(fed, stop, app[DSN]))
-    yield
-    stop.set()
-    await task
-
-
-def setup(app: web.Application) -> None:
-    """Run the background sync in this web process when it runs workers."""
-    app.cleanup_ctx.append(_calendar_sync)

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from federation.http import HttpClient
-from server.appkeys import HTTP, KEYRING, POOL, REMOTE, SETTINGS
 from server.domain.federation_context import Federating
 from server.portability.block_import import block_address
 from server.portability.follow_import import AddressResult, follow_address
@@ -108,22 +106,3 @@ def wake(app: web.Application) -> None:
     event = app.get(WAKE)
     if event is not None:
         event.set()
-
-
-async def _list_imports(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    if settings.workers <= 0:
-        yield
-        return
-    fed = Federating(app[POOL], settings, app[KEYRING], app[REMOTE])
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_list_imports(fed, app[HTTP], stop, app[WAKE]))
-    yield
-    stop.set()
-    await task
-
-
-def setup(app: web.Application) -> None:
-    """Run the background import in this web process when it runs workers."""
-    app[WAKE] = asyncio.Event()
-    app.cleanup_ctx.append(_list_imports)

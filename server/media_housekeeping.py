@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import click
-from aiohttp import web
 
-from server.appkeys import POOL, SETTINGS
 from server.config import Settings
 
 if TYPE_CHECKING:
@@ -43,22 +40,6 @@ async def run_media_cleaning(
                 log.info("media cleaned", extra={"unattached": result.unattached, "orphan_files": result.orphan_files})
         except Exception:
             log.exception("media cleaning pass failed")
-
-
-async def _background(app: web.Application) -> AsyncIterator[None]:
-    if app[SETTINGS].workers <= 0:
-        yield
-        return
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_media_cleaning(app[POOL], app[SETTINGS], stop))
-    yield
-    stop.set()
-    await task
-
-
-def setup(app: web.Application) -> None:
-    """Run the hourly media cleaning in this web process when it runs workers."""
-    app.cleanup_ctx.append(_background)
 
 
 async def clean_once(settings: Settings) -> CleanResult:

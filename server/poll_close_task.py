@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
-from aiohttp import web
-
-from server.appkeys import KEYRING, POOL, REMOTE, SETTINGS
 from server.domain.events import now_utc
 from server.domain.federation_context import Federating
 from server.domain.polls import close_due_polls, send_due_results
@@ -52,21 +48,3 @@ async def run_poll_closing(fed: Federating, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except TimeoutError:
             pass
-
-
-async def _poll_closer(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    if settings.workers <= 0:
-        yield
-        return
-    fed = Federating(app[POOL], settings, app[KEYRING], app[REMOTE])
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_poll_closing(fed, stop))
-    yield
-    stop.set()
-    await task
-
-
-def setup(app: web.Application) -> None:
-    """Run the poll closer in this web process when it runs workers."""
-    app.cleanup_ctx.append(_poll_closer)

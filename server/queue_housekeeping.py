@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
-from aiohttp import web
 
-from server.appkeys import POOL, SETTINGS
 from server.config import Settings
 from server.storage import deliveries as delivery_store
 from server.storage import inbox as inbox_store
@@ -132,22 +130,6 @@ async def run_queue_vacuum(pool: Pool, stop: asyncio.Event, *, interval: float =
 async def run_queue_housekeeping(pool: Pool, settings: Settings, stop: asyncio.Event) -> None:
     """Pruning and the vacuum check side by side, until `stop`."""
     await asyncio.gather(run_queue_pruning(pool, settings, stop), run_queue_vacuum(pool, stop))
-
-
-async def _background(app: web.Application) -> AsyncIterator[None]:
-    if app[SETTINGS].workers <= 0:
-        yield
-        return
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_queue_housekeeping(app[POOL], app[SETTINGS], stop))
-    yield
-    stop.set()
-    await task
-
-
-def setup(app: web.Application) -> None:
-    """Run the queue pruning and vacuum check in this web process when it runs workers."""
-    app.cleanup_ctx.append(_background)
 
 
 async def prune_once(settings: Settings) -> Pruned:

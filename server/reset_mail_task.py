@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
-from aiohttp import web
-
-from server.appkeys import POOL, SETTINGS
 from server.config import Settings
 from server.domain import password_mail
 from server.storage.pool import Pool
@@ -53,20 +49,3 @@ async def run_reset_mail_retries(pool: Pool, settings: Settings, stop: asyncio.E
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except TimeoutError:
             pass
-
-
-async def _retries(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    if settings.workers <= 0 or not settings.mail_enabled:
-        yield
-        return
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_reset_mail_retries(app[POOL], settings, stop))
-    yield
-    stop.set()
-    await task
-
-
-def setup(app: web.Application) -> None:
-    """Run the retries in this web process when it runs workers."""
-    app.cleanup_ctx.append(_retries)

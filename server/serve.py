@@ -56,16 +56,13 @@ async def serve_forever(settings: Settings) -> None:
 
 
 async def work_forever(settings: Settings) -> None:
-    """Workers only: more of them, on this or another machine, against the same database."""
-    from server.calendar_sync_task import run_calendar_sync
+    """Workers only: more of them, on this or another machine, against the same database.
+    Beside the queue workers it runs the background tasks (server/background.py) and the
+    heap trimming."""
+    from server.background import Context, run_background_tasks
     from server.domain.federation_context import Federating
     from server.heap_trim import run_heap_trimming
-    from server.list_import_task import run_list_imports
-    from server.media_housekeeping import run_media_cleaning
     from server.metrics import Metrics
-    from server.poll_close_task import run_poll_closing
-    from server.queue_housekeeping import run_queue_housekeeping
-    from server.reset_mail_task import run_reset_mail_retries
     from server.services import open_services
     from server.workers import Workers
 
@@ -74,26 +71,17 @@ async def work_forever(settings: Settings) -> None:
         workers = Workers(settings, pool, services.http, services.keyring, services.remote, Metrics())
         task = asyncio.create_task(workers.run())
         fed = Federating(pool, settings, services.keyring, services.remote)
-        calendars_stop = asyncio.Event()
-        calendars = asyncio.create_task(run_calendar_sync(fed, calendars_stop, dsn))
-        reset_mails = asyncio.create_task(run_reset_mail_retries(pool, settings, calendars_stop))
-        list_imports = asyncio.create_task(run_list_imports(fed, services.http, calendars_stop))
-        media_cleaning = asyncio.create_task(run_media_cleaning(pool, settings, calendars_stop))
-        queue_pruning = asyncio.create_task(run_queue_housekeeping(pool, settings, calendars_stop))
-        poll_closing = asyncio.create_task(run_poll_closing(fed, calendars_stop))
-        trimming = asyncio.create_task(run_heap_trimming(calendars_stop, settings.heap_trim_interval_seconds))
+        tasks_stop = asyncio.Event()
+        context = Context(fed, services.http, dsn, asyncio.Event())
+        background = asyncio.create_task(run_background_tasks(context, tasks_stop))
+        trimming = asyncio.create_task(run_heap_trimming(tasks_stop, settings.heap_trim_interval_seconds))
         log.info("workers running", extra={"inbox_in_flight": 32 * max(1, settings.workers)})
         await _stop_event().wait()
         log.info("stopping workers between jobs")
-        calendars_stop.set()
+        tasks_stop.set()
         await workers.stop()
         await task
-        await calendars
-        await reset_mails
-        await list_imports
-        await media_cleaning
-        await queue_pruning
-        await poll_closing
+        await background
         await trimming
 
 

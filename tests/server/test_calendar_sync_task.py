@@ -89,9 +89,13 @@ async def test_workers_sync_due_calendars_in_the_background(
         fed = federating(inst)
         group = await create_local_actor(inst.pool, inst.settings, kind="Group", username="depijp")
         leased_group = await create_local_actor(inst.pool, inst.settings, kind="Group", username="elders")
-        leased = await add_calendar_source(fed, leased_group, base + "/other.ics", "Elders")
-        await inst.pool.execute(
-            "UPDATE calendar_sources SET locked_until = now() + interval '1 hour' WHERE id = $1", leased.id
+        # leased by another process from the start (added through the page it would be
+        # synced at once: a new source wakes the sync)
+        leased_id = await inst.pool.fetchval(
+            """INSERT INTO calendar_sources (neighbourhood_id, url, source_name, locked_until)
+               VALUES ($1, $2, 'Elders', now() + interval '1 hour') RETURNING id""",
+            leased_group.id,
+            base + "/other.ics",
         )
         source = await add_calendar_source(fed, group, base + "/cal.ics", "Buurthuis De Pijp")
 
@@ -104,7 +108,7 @@ async def test_workers_sync_due_calendars_in_the_background(
         await asyncio.sleep(2.5)  # at least two more checks: nothing is due again
         assert hits.count("/cal.ics") == 1
         assert "/other.ics" not in hits  # leased by another process
-        row = await source_store.source_by_id(inst.pool, leased.id)
+        row = await source_store.source_by_id(inst.pool, leased_id)
         assert row is not None and row.status == "pending" and await _events_of(inst, leased_group.id) == 0
 
 

@@ -5,7 +5,8 @@ Made from local actions (server.domain.compose) and from incoming activities (th
 `remote_object_stored` hook registered below; follows from server.handlers.follows).
 Mentions are capped per post: a post naming 10,000 people notifies at most
 MAX_MENTIONS of them. Notifications are only ever shown while the recipient may read the
-object they are about (server.storage.notifications).
+object they are about (server.storage.notifications). Mentions and replies from an actor
+on a *limited* domain notify only residents who follow that actor.
 """
 
 from __future__ import annotations
@@ -26,15 +27,21 @@ if TYPE_CHECKING:
     from server.handlers.context import HandlerContext
 
 KINDS = ("mention", "reply", "follow", "follow_request", "join", "rsvp", "report")
+# From an actor on a *limited* domain these reach only residents who follow that actor.
+UNLESS_LIMITED = frozenset({"mention", "reply", "like", "boost"})
 _KIND_RE = re.compile(r"[a-z_]{1,32}")
 
 
 async def notify(db: Db, recipient_id: int, kind: str, actor_id: int | None, object_ap_id: str | None) -> bool:
     """Tell a local actor about something; True when a new notification was recorded.
-    Remote recipients, self-notifications, blocked actors and repeats are ignored."""
+    Remote recipients, self-notifications, blocked actors and repeats are ignored, and so
+    are mentions, replies, likes and boosts by an actor on a limited domain whom the
+    recipient does not follow."""
     if not _KIND_RE.fullmatch(kind):
         raise ValueError(f"bad notification kind {kind!r}")
-    return await notification_store.insert_notification(db, recipient_id, kind, actor_id, object_ap_id)
+    return await notification_store.insert_notification(
+        db, recipient_id, kind, actor_id, object_ap_id, unless_limited=kind in UNLESS_LIMITED
+    )
 
 
 def mentioned_ids(document: dict[str, Any] | None) -> list[str]:

@@ -6,7 +6,8 @@ them), like / boost / reply forms, edit and delete for its author and a report f
 `/post?uri=<id>` shows any post the reader may see (followers-only, members-only and
 direct ones too, to those they are for); `/objects/<uid>` shows public and unlisted local
 posts through `post_page`. The thread comes from server.storage.threads, which applies
-the shared visibility predicate to every post in it."""
+the shared visibility predicate to every post in it. A post by an actor on a *limited*
+domain, which shared lists leave out, still shows here, with a note saying so."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from server.appkeys import POOL, SETTINGS
 from server.domain import posts
 from server.routes import pages_event_actions, pages_thread_locks
 from server.storage import actors as actor_store
+from server.storage import instance_policy as policy_store
 from server.storage import objects as object_store
 from server.storage import threads
 from server.storage.actors import ActorRow
@@ -140,6 +142,9 @@ async def show_post(
         "my_reactions": {kind for kind, who in reactions if me is not None and who == me.ap_id},
         "is_author": me is not None and focus.is_local and focus.actor_id == me.id,
         "is_remote": not focus.is_local,
+        "author_limited": not focus.is_local
+        and focus.actor_id is not None
+        and bool(await policy_store.limited_among(request.app[POOL], [focus.actor_id])),
         "timezone": None,
         "report_form": Form(),
         "delete_form": Form(),

@@ -1,5 +1,7 @@
 """SQL for public events as calendars and the public API show them: public, undeleted
 Event objects of visible actors (table events, migration 0003), one query per feed.
+Shared calendars leave out events by actors on a *limited* domain; one event, one
+organiser's or one attendee's calendar keeps them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from server.storage.actors import Db
-from server.storage.feeds import HAS_TAG, IN_NEIGHBOURHOOD, NOT_HELD_BACK, PUBLIC_NEIGHBOURHOOD, VISIBLE_ACTOR
+from server.storage.feeds import (
+    HAS_TAG,
+    IN_NEIGHBOURHOOD,
+    NOT_HELD_BACK,
+    NOT_LIMITED_ACTOR,
+    PUBLIC_NEIGHBOURHOOD,
+    VISIBLE_ACTOR,
+)
 
 _PUBLIC_EVENT = f"""o.type = 'Event' AND o.visibility = 'public' AND o.deleted_at IS NULL AND {VISIBLE_ACTOR}
     AND {NOT_HELD_BACK}"""
@@ -119,6 +128,8 @@ def event_conditions(scope: EventScope, window: EventWindow, arg: Callable[[Any]
         where.append(f"o.actor_id = {arg(scope.organiser_id)}")
     if scope.neighbourhood_id is not None:
         where.append(IN_NEIGHBOURHOOD.format(group=arg(scope.neighbourhood_id)))
+    if scope.ap_id is None and scope.organiser_id is None and scope.attendee_id is None:
+        where.append(NOT_LIMITED_ACTOR)  # a shared calendar: not one event, organiser or attendee
     if scope.attendee_id is not None:
         attendee = arg(scope.attendee_id)
         where.append(

@@ -1,5 +1,6 @@
 """SQL for the public feeds and the public API: only public, undeleted posts of actors that
 are neither gone nor on a blocked domain, and only discoverable local neighbourhoods.
+Posts by actors on a *limited* domain appear only in that actor's own feed.
 
 Every query here goes through `_PUBLIC_POST` (for posts) or `_PUBLIC_NEIGHBOURHOOD` (for
 neighbourhoods); nothing in this module can return a followers-only, members-only,
@@ -22,6 +23,11 @@ FEED_TYPES = ("Note", "Article", "Page", "Event", "Question")
 VISIBLE_ACTOR = """a.gone_at IS NULL AND a.suspended_at IS NULL AND (a.discoverable OR NOT a.is_local)
     AND NOT EXISTS (SELECT 1 FROM domain_blocks db WHERE db.domain = lower(a.domain)
                     AND db.severity = 'suspend')"""
+
+# The author (alias a) is not a remote actor on a *limited* domain: what such actors write
+# is left out of every shared list; only an actor's own list (scope author_id, organiser_id)
+# still shows it.
+NOT_LIMITED_ACTOR = "NOT a.on_limited_domain"  # kept by triggers (migration 0022)
 
 # A post belongs to a neighbourhood when the neighbourhood wrote it or announced it
 # (a member's post a moderator still has to approve, or removed, is not shown).
@@ -115,6 +121,8 @@ def post_conditions(scope: PostScope, arg: Callable[[Any], str]) -> list[str]:
         where.append("o.is_local")
     if scope.author_id is not None:
         where.append(f"o.actor_id = {arg(scope.author_id)}")
+    else:
+        where.append(NOT_LIMITED_ACTOR)
     if scope.neighbourhood_id is not None:
         where.append(IN_NEIGHBOURHOOD.format(group=arg(scope.neighbourhood_id)))
     if scope.tag is not None:

@@ -25,20 +25,33 @@ class NotificationRow:
 
 
 async def insert_notification(
-    db: Db, recipient_id: int, kind: str, actor_id: int | None, object_ap_id: str | None
+    db: Db,
+    recipient_id: int,
+    kind: str,
+    actor_id: int | None,
+    object_ap_id: str | None,
+    *,
+    unless_limited: bool = False,
 ) -> bool:
     """Record a notification for a LOCAL recipient (others are ignored); False when it
-    exists already, the recipient is not local, or the actor is the recipient."""
+    exists already, the recipient is not local, or the actor is the recipient. With
+    `unless_limited`, also False when the actor is on a limited domain and the recipient
+    does not follow it."""
     status = await db.execute(
         """INSERT INTO notifications (recipient_id, kind, actor_id, object_ap_id)
            SELECT $1, $2, $3, $4 FROM actors r
            WHERE r.id = $1 AND r.is_local AND $3::bigint IS DISTINCT FROM $1
              AND NOT EXISTS (SELECT 1 FROM actor_blocks b WHERE b.blocker_id = $1 AND b.blocked_id = $3)
+             AND NOT ($5::boolean AND EXISTS (
+                 SELECT 1 FROM actors lim_a WHERE lim_a.id = $3 AND lim_a.on_limited_domain
+                   AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followed_id = $3
+                                   AND f.state = 'accepted')))
            ON CONFLICT DO NOTHING""",
         recipient_id,
         kind,
         actor_id,
         object_ap_id,
+        unless_limited,
     )
     return affected(status) == 1
 

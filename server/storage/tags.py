@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from server.storage.actors import Db
 from server.storage.objects import ObjectRow
-from server.storage.visibility import object_columns
+from server.storage.visibility import limited_author, object_columns
 
 MAX_PAGE = 100
 
@@ -33,11 +33,11 @@ async def tags_of(db: Db, object_id: int) -> list[str]:
 
 async def public_posts_with_tag(db: Db, name: str, *, limit: int = 20, before: int | None = None) -> list[ObjectRow]:
     """Public (never unlisted, followers, members or direct), undeleted posts with the tag,
-    newest first; `before` is the last object id of the previous page."""
+    not by actors on a limited domain, newest first; `before` is the last object id of the previous page."""
     rows = await db.fetch(
         f"""SELECT {object_columns("o")} FROM post_tags t JOIN objects o ON o.id = t.object_id
             WHERE t.name = $1 AND o.visibility = 'public' AND o.deleted_at IS NULL
-              AND ($2::bigint IS NULL OR t.object_id < $2)
+              AND ($2::bigint IS NULL OR t.object_id < $2) AND NOT {limited_author("o")}
             ORDER BY t.object_id DESC LIMIT $3""",
         name,
         before,

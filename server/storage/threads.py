@@ -1,12 +1,13 @@
 """Threads: a post with its ancestors (`inReplyTo` upwards) and its replies (downwards),
 as far as the viewer may see each of them. Depth and size are bounded, and cycles in
-hostile `inReplyTo` chains end the walk."""
+hostile `inReplyTo` chains end the walk. Replies by actors on a *limited* domain are left
+out for viewers who do not follow their author; the post itself and its ancestors never."""
 
 from __future__ import annotations
 
 from server.storage.actors import Db
 from server.storage.objects import ObjectRow
-from server.storage.visibility import object_columns, visible_to
+from server.storage.visibility import limited_hidden_from, object_columns, visible_to
 
 MAX_ANCESTORS = 50
 MAX_DEPTH = 100
@@ -26,7 +27,9 @@ down (id, ap_id, depth) AS (
     WHERE down.depth < {MAX_DEPTH}
 ) CYCLE id SET down_cycle USING down_path
 SELECT {object_columns("o")} FROM objects o
-WHERE (o.ap_id IN (SELECT ap_id FROM up) OR o.id IN (SELECT id FROM down)) AND {visible_to("o", "$2")}
+WHERE (o.ap_id IN (SELECT ap_id FROM up)
+       OR (o.id IN (SELECT id FROM down) AND NOT {limited_hidden_from("o", "$2")}))
+  AND {visible_to("o", "$2")}
   AND EXISTS (SELECT 1 FROM objects focus WHERE focus.ap_id = $1 AND {visible_to("focus", "$2")})
 ORDER BY o.published_at, o.id LIMIT {MAX_POSTS}
 """
@@ -42,7 +45,7 @@ async def replies_to(db: Db, ap_id: str, viewer_id: int | None, *, limit: int = 
     """Direct replies to `ap_id` the viewer may see, oldest first."""
     rows = await db.fetch(
         f"""SELECT {object_columns("o")} FROM objects o
-            WHERE o.in_reply_to = $1 AND {visible_to("o", "$2")}
+            WHERE o.in_reply_to = $1 AND {visible_to("o", "$2")} AND NOT {limited_hidden_from("o", "$2")}
             ORDER BY o.published_at, o.id LIMIT $3""",
         ap_id,
         viewer_id,

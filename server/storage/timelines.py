@@ -5,6 +5,9 @@ query, newest first, with keyset pagination on the object id.
 
 Each followed actor contributes at most one page through an index (LATERAL … LIMIT), so
 the cost grows with the number of followed actors, not with the size of the table.
+
+A post by an actor on a *limited* domain (reached through a boost, a neighbourhood or an
+`audience`) is shown only when the resident follows its author (or wrote it).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from server.storage.actors import Db
 from server.storage.objects import ObjectRow
 from server.storage.pool import Connection
-from server.storage.visibility import not_blocked_by, object_columns, visible_to
+from server.storage.visibility import limited_hidden_from, not_blocked_by, object_columns, visible_to
 
 MAX_PAGE = 100
 
@@ -49,6 +52,7 @@ WITH followed AS (
 )
 SELECT {object_columns("o")} FROM objects o
 WHERE o.id IN (SELECT id FROM picked) AND {not_blocked_by("o", "$1")}
+  AND NOT {limited_hidden_from("o", "$1")}
 ORDER BY o.id DESC LIMIT $3
 """
 

@@ -1,6 +1,8 @@
 """SQL the web pages read: neighbourhoods, the posts of a neighbourhood or a resident,
 replies, a home timeline and search. Visibility is applied here: public pages see public
-posts only; the home timeline uses the shared `visible_to` predicate for its reader."""
+posts only; the home timeline uses the shared `visible_to` predicate for its reader.
+Shared lists (a neighbourhood's posts, replies, a hashtag search) leave out posts by actors
+on a *limited* domain (`visibility.limited_author`); an actor's own list does not."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 from server.storage import timelines
 from server.storage.actors import ActorRow, Db, actor_by_id
 from server.storage.objects import ObjectRow
-from server.storage.visibility import object_columns
+from server.storage.visibility import limited_author, object_columns
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ async def neighbourhood_posts(db: Db, group: ActorRow, limit: int = 20) -> list[
                 (SELECT object_id FROM group_posts WHERE group_id = $1 AND state = 'announced'
                  ORDER BY object_id DESC LIMIT $3 * 4))
               AND o.deleted_at IS NULL AND o.visibility = 'public' AND o.type NOT IN ('Tombstone', 'Event')
+              AND NOT """
+        + limited_author("o")
+        + """
               ORDER BY o.id DESC LIMIT $3""",
         group.id,
         group.ap_id,
@@ -141,6 +146,9 @@ async def public_replies(db: Db, ap_id: str, limit: int = 100) -> list[PostView]
     rows = await db.fetch(
         _POST_SELECT
         + """ WHERE o.in_reply_to = $1 AND o.deleted_at IS NULL AND o.visibility IN ('public', 'unlisted')
+              AND NOT """
+        + limited_author("o")
+        + """
               ORDER BY o.published_at, o.id LIMIT $2""",
         ap_id,
         limit,
@@ -171,6 +179,9 @@ async def search_tag(db: Db, tag: str, limit: int = 20) -> list[PostView]:
         + """ WHERE o.deleted_at IS NULL AND o.visibility = 'public' AND (
                 o.document->'tag' @> jsonb_build_array(jsonb_build_object('name', '#' || $1))
                 OR o.content ~* ('(^|[^[:alnum:]_])#' || $1 || '($|[^[:alnum:]_])'))
+              AND NOT """
+        + limited_author("o")
+        + """
               ORDER BY o.published_at DESC LIMIT $2""",
         tag,
         limit,

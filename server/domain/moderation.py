@@ -253,15 +253,29 @@ async def block_domain(fed: Federating, admin: ActorRow, domain: str, severity: 
 
 
 async def set_domain_allowed(fed: Federating, admin: ActorRow, domain: str, allowed: bool, note: str = "") -> None:
-    """Keep the allowlist used when federation_allowlist_only is on."""
+    """Keep the allowlist used when federation_allowlist_only is on. In that mode, removing
+    an entry ends what we have with the hosts under it that no other entry (a parent
+    domain still on the list, or a subdomain's own entry) keeps allowed, as a suspension
+    does: their queued deliveries end (failed, "domain not on the allowlist"), follows in
+    both directions, memberships and area follows end, without anything being sent.
+    With the mode off, the allowlist is not used and a removal changes nothing else."""
+    domain = domain.strip().lower()
     async with fed.pool.acquire() as conn, conn.transaction():
         await require_admin(conn, admin)
+        reason = note if not allowed else ""
         if allowed:
-            await instance_policy.allow_domain(conn, domain.strip().lower(), note)
-        else:
-            await instance_policy.disallow_domain(conn, domain.strip().lower())
+            await instance_policy.allow_domain(conn, domain, note)
+        elif await instance_policy.disallow_domain(conn, domain) and fed.settings.federation_allowlist_only:
+            dropped = await instance_policy.drop_queued_deliveries(
+                conn, domain, "domain not on the allowlist", unless_allowed=True
+            )
+            ended = await instance_policy.end_relations_with_domain(conn, domain, unless_allowed=True)
+            reason = (
+                f"{note} (ended: {dropped} queued deliveries, {ended['follows']} follows, "
+                f"{ended['memberships']} memberships, {ended['area_follows']} area follows)"
+            ).strip()
         await instance_policy.log_action(
-            conn, admin.id, "domain_allow" if allowed else "domain_disallow", domain.lower()
+            conn, admin.id, "domain_allow" if allowed else "domain_disallow", domain, reason=reason
         )
     fed.remote.domain_policy_changed()
 

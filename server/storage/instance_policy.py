@@ -56,7 +56,7 @@ async def is_limited_domain(db: Db, host: str) -> bool:
 
 async def limited_among(db: Db, actor_ids: list[int]) -> set[int]:
     """Which of these actors are remote actors on a limited domain (the flag kept by the
-    triggers of migration 0023)."""
+    triggers of migration 0022)."""
     rows = await db.fetch("SELECT id FROM actors WHERE id = ANY($1::bigint[]) AND on_limited_domain", actor_ids)
     return {int(r["id"]) for r in rows}
 
@@ -157,26 +157,41 @@ def _sql_under(h: str, domain: str) -> str:
     return f"({h} = {domain} OR right({h}, length({domain}) + 1) = '.' || {domain})"
 
 
-async def drop_queued_deliveries(db: Db, domain: str, reason: str) -> int:
+def _sql_not_allowed(h: str, unless_allowed: bool) -> str:
+    """SQL: with `unless_allowed`, the host expression `h` is under no domain on the
+    allowlist (no entry is it or a parent of it); else always true."""
+    if not unless_allowed:
+        return "TRUE"
+    return f"NOT EXISTS (SELECT 1 FROM allowed_domains w WHERE {_sql_under(h, 'w.domain')})"
+
+
+async def drop_queued_deliveries(db: Db, domain: str, reason: str, *, unless_allowed: bool = False) -> int:
     """End the queued deliveries to inboxes on `domain` or its subdomains (state failed,
-    with `reason`); the number ended. A delivery already being sent is ended too; its
-    worker's HTTP client refuses the request once its policy snapshot is renewed."""
+    with `reason`); the number ended. With `unless_allowed`, a host still allowed by an
+    entry of the allowlist (itself or a parent) keeps its deliveries. A delivery already
+    being sent is ended too; its worker's HTTP client refuses the request once its policy
+    snapshot is renewed."""
     host = _sql_host_only("lower(host)")
     status = await db.execute(
         f"""UPDATE deliveries SET state = 'failed', last_error = $2, locked_until = NULL, finished_at = now()
-            WHERE state = 'queued' AND {_sql_under(host, "$1")}""",
+            WHERE state = 'queued' AND {_sql_under(host, "$1")} AND {_sql_not_allowed(host, unless_allowed)}""",
         domain.lower(),
         reason,
     )
     return affected(status)
 
 
-async def end_relations_with_domain(db: Db, domain: str) -> dict[str, int]:
+async def end_relations_with_domain(db: Db, domain: str, *, unless_allowed: bool = False) -> dict[str, int]:
     """Delete the follows in both directions between any actor and the remote actors on
     `domain` (or its subdomains), their memberships in neighbourhoods here and ours in
-    theirs (a ban stays), and their area follows. Nothing is sent. The numbers deleted."""
+    theirs (a ban stays), and their area follows. With `unless_allowed`, actors on a host
+    still allowed by an entry of the allowlist keep theirs. Nothing is sent. The numbers
+    deleted."""
     host = _sql_host_only("lower(a.domain)")
-    remote = f"SELECT a.id FROM actors a WHERE NOT a.is_local AND {_sql_under(host, '$1')}"
+    remote = (
+        f"SELECT a.id FROM actors a WHERE NOT a.is_local AND {_sql_under(host, '$1')}"
+        f" AND {_sql_not_allowed(host, unless_allowed)}"
+    )
     domain = domain.lower()
     follows = await db.execute(
         f"""WITH there AS ({remote})

@@ -8,9 +8,14 @@ answers with `Accept{Invite}` (going; capacity still holds) or `Reject{Invite}`
 (declined), or simply with a Join or any RSVP; a Join from someone not invited is refused
 with "this event is by invitation only" (server.domain.rsvp.decide_rsvp).
 
+The organiser may take back an invitation that has not been answered yet
+(`take_back_invitation`): it is removed here (the invitee can then no longer join), and a
+remote invitee is sent `Undo{Invite}` with the original Invite embedded.
+
 Invitations from other servers to our residents, for their events, are recorded by
-`record_invitation` (server.handlers.event_invites); the resident answers on the event's
-page (`answer_invitation`): `Accept{Invite}` or `Reject{Invite}` to the organiser.
+`record_invitation` (server.handlers.event_invites), and removed by `remove_invitation`
+when their organiser sends `Undo{Invite}`; the resident answers on the event's page
+(`answer_invitation`): `Accept{Invite}` or `Reject{Invite}` to the organiser.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from server.storage import content_notifications as organiser_store
 from server.storage import events as event_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
+from server.storage.events import EventRow
 from server.storage.pool import Connection
 
 INVITE_KIND = "event_invite"
+ALREADY_INVITED = "already invited"
 
 
 class CannotInvite(PermissionError):
@@ -48,20 +55,28 @@ def invite_document(activity_id: str, organiser: ActorRow, event_ap_id: str, inv
     }
 
 
+async def _organised_event(conn: Connection, inviter: ActorRow, event_ap_id: str) -> EventRow:
+    """The local invite-only event, locked, when `inviter` organises it; else CannotInvite."""
+    event = await event_store.lock_event(conn, event_ap_id)
+    if event is None or not event.is_local or event.deleted_at is not None or event.actor_id is None:
+        raise CannotInvite("this event is unknown or was deleted")
+    if event.fields.join_mode != "invite":
+        raise CannotInvite("only events by invitation take invitations")
+    if inviter.id != event.actor_id and inviter.id not in await organiser_store.organiser_ids(conn, event.actor_id):
+        raise CannotInvite("only the organiser may invite")
+    return event
+
+
 async def invite_to_event(fed: Federating, inviter: ActorRow, event_ap_id: str, invitee: ActorRow) -> str:
-    """Invite `invitee` to a local invite-only event; returns their attendee state (an
-    actor who answered already keeps their answer)."""
+    """Invite `invitee` to a local invite-only event. Returns "invited" for a new
+    invitation, ALREADY_INVITED when one is open already (nothing is sent again), or the
+    attendee state of an actor who answered already (the answer is kept)."""
     async with fed.pool.acquire() as conn, conn.transaction():
-        event = await event_store.lock_event(conn, event_ap_id)
-        if event is None or not event.is_local or event.deleted_at is not None or event.actor_id is None:
-            raise CannotInvite("this event is unknown or was deleted")
-        if event.fields.join_mode != "invite":
-            raise CannotInvite("only events by invitation take invitations")
-        if inviter.id != event.actor_id and inviter.id not in await organiser_store.organiser_ids(conn, event.actor_id):
-            raise CannotInvite("only the organiser may invite")
+        event = await _organised_event(conn, inviter, event_ap_id)
+        assert event.actor_id is not None
         current = await event_store.attendee(conn, event.object_id, invitee.id)
-        if current is not None and current.state != "invited":
-            return current.state
+        if current is not None:
+            return ALREADY_INVITED if current.state == "invited" else current.state
         organiser = await actor_store.actor_by_id(conn, event.actor_id)
         assert organiser is not None
         invite_id = new_activity_id(fed.settings)
@@ -73,6 +88,58 @@ async def invite_to_event(fed: Federating, inviter: ActorRow, event_ap_id: str, 
             document = invite_document(invite_id, organiser, event_ap_id, invitee)
             await publish(conn, fed.settings, fed.keyring, organiser, document, inboxes=[invitee.inbox_url])
     return "invited"
+
+
+class CannotTakeBack(LookupError):
+    """There is no unanswered invitation of this actor to take back."""
+
+
+def undo_invite_document(
+    activity_id: str, organiser: ActorRow, event_ap_id: str, invitee: ActorRow, invite_id: str | None
+) -> dict[str, Any]:
+    """`Undo{Invite}`, the original Invite embedded (its id when known)."""
+    invite = invite_document(invite_id or "", organiser, event_ap_id, invitee)
+    del invite["@context"]
+    if not invite_id:
+        del invite["id"]
+    return {
+        "@context": event_context(),
+        "id": activity_id,
+        "type": "Undo",
+        "actor": organiser.ap_id,
+        "object": invite,
+        "to": [invitee.ap_id],
+    }
+
+
+async def take_back_invitation(fed: Federating, inviter: ActorRow, event_ap_id: str, invitee: ActorRow) -> None:
+    """The organiser takes back an invitation that has not been answered: it is removed
+    here (a local invitee may no longer read a followers-only event through it, nor join)
+    and a remote invitee is sent `Undo{Invite}`. Raises CannotInvite (not the organiser,
+    no invite-only event) or CannotTakeBack (no open invitation)."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        event = await _organised_event(conn, inviter, event_ap_id)
+        assert event.actor_id is not None
+        current = await event_store.attendee(conn, event.object_id, invitee.id)
+        if current is None or current.state != "invited":
+            raise CannotTakeBack("there is no open invitation to take back")
+        await remove_invitation(conn, event.object_id, invitee)
+        if not invitee.is_local:
+            organiser = await actor_store.actor_by_id(conn, event.actor_id)
+            assert organiser is not None
+            document = undo_invite_document(
+                new_activity_id(fed.settings), organiser, event_ap_id, invitee, current.rsvp_ap_id
+            )
+            await publish(conn, fed.settings, fed.keyring, organiser, document, inboxes=[invitee.inbox_url])
+
+
+async def remove_invitation(conn: Connection, event_object_id: int, invitee: ActorRow) -> bool:
+    """An unanswered invitation removed (ours taken back, or another server's undone); a
+    local invitee is no longer a recipient of the event. False when none was open."""
+    removed = await event_store.delete_invited_attendee(conn, event_object_id, invitee.id)
+    if removed and invitee.is_local:
+        await object_store.remove_recipient(conn, event_object_id, invitee.id)
+    return removed
 
 
 class CannotAnswer(LookupError):

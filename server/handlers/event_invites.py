@@ -1,6 +1,7 @@
 """Invitations from other servers to our residents, for events of those servers: an
 `Invite{actor: organiser, object: event, target: our resident}` (Mobilizon's shape, which
-Buurtplein sends too) is recorded as an invitation (server.domain.event_invitations).
+Buurtplein sends too) is recorded as an invitation (server.domain.event_invitations), and
+an `Undo{Invite}` from the event's server removes it while it is unanswered.
 
 The event is stored first when it is new here (embedded in the Invite, else fetched from
 its server). Registered before the group handlers' Invite delegate, which takes Invites
@@ -15,7 +16,7 @@ from activitypub.jsonld import get_id
 from federation.authorise import origin_or_none
 from federation.dispatch import Handled, Result, Skipped
 from server.convert.events import event_from_as
-from server.domain.event_invitations import record_invitation
+from server.domain.event_invitations import record_invitation, remove_invitation
 from server.handlers.content import store_remote_object
 from server.handlers.context import Activity, HandlerContext
 from server.handlers.delegates import delegate
@@ -23,7 +24,7 @@ from server.storage import actors as actor_store
 from server.storage import events as event_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
-from server.storage.events import EventRow
+from server.storage.events import AttendeeRow, EventRow
 
 
 def _same_origin(first: str | None, second: str | None) -> bool:
@@ -100,3 +101,44 @@ async def invited_to_event(ctx: HandlerContext, activity: Activity) -> Result | 
     async with ctx.pool.acquire() as conn, conn.transaction():
         state = await record_invitation(conn, event.object_id, event.ap_id, invitee, ctx.sender.id, activity["id"])
     return Handled(f"invitation to an event recorded ({state})")
+
+
+async def _undone_invitation(ctx: HandlerContext, inner: Any) -> AttendeeRow | None:
+    """The invitation an Undo names: by the Invite's id, else (an embedded Invite without
+    one) by its event and target."""
+    inner_id = get_id(inner)
+    row = await event_store.attendee_by_rsvp(ctx.pool, inner_id) if inner_id else None
+    if row is not None or not isinstance(inner, dict):
+        return row
+    event = await event_store.event_by_ap_id(ctx.pool, get_id(inner.get("object")) or "")
+    invitee = await actor_store.actor_by_ap_id(ctx.pool, get_id(inner.get("target")) or "")
+    if event is None or invitee is None:
+        return None
+    return await event_store.attendee(ctx.pool, event.object_id, invitee.id)
+
+
+@delegate("Undo")
+async def invitation_taken_back(ctx: HandlerContext, activity: Activity) -> Result | None:
+    """Undo{Invite} from the server of a remote event: our resident's invitation is removed
+    when it has not been answered yet."""
+    inner = activity.get("object")
+    if isinstance(inner, dict) and inner.get("type") != "Invite":
+        return None
+    row = await _undone_invitation(ctx, inner)
+    invitee = await actor_store.actor_by_id(ctx.pool, row.actor_id) if row is not None else None
+    if row is None or invitee is None or not invitee.is_local:
+        return None
+    event_ap_id = await event_store.event_ap_id(ctx.pool, row.event_id)
+    event = await event_store.event_by_ap_id(ctx.pool, event_ap_id) if event_ap_id else None
+    if event is None or event.is_local:
+        return None
+    organiser = await actor_store.actor_by_id(ctx.pool, event.actor_id) if event.actor_id else None
+    if organiser is None or not _same_origin(organiser.ap_id, ctx.sender.ap_id):
+        return Skipped("Undo{Invite} by someone of another server than the event's organiser")
+    if isinstance(inner, dict) and get_id(inner.get("actor")) not in (None, ctx.sender.ap_id):
+        return Skipped("Undo of an Invite someone else sent")
+    if row.state != "invited":
+        return Skipped("Undo{Invite} of an invitation answered already")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        removed = await remove_invitation(conn, row.event_id, invitee)
+    return Handled("invitation taken back") if removed else Skipped("the invitation was answered meanwhile")

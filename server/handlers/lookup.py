@@ -1,16 +1,21 @@
-"""An event or poll of another server fetched by its URL (a resident searched for it) and
-stored as if its author had sent it: the same ownership checks, storage and side effects as
-an incoming `Create{Event}` or `Create{Question}`, through the handler registry.
+"""A post, event or poll of another server fetched by its URL (a resident searched for it)
+and stored as if its author had sent it: the same ownership checks, storage and side effects
+as an incoming `Create{Note}` (or Article, Page, Event, Question), through the handler
+registry.
 
 The document comes from the SSRF-safe signed fetch (`RemoteActors.fetch_document`), whose
-answer must carry the requested id on the answering origin; its owner (`attributedTo`,
-or for a Mobilizon group event the member in `actor`) must be on the same origin and not
-blocked. Anything else (a Note, an actor, a collection) is left alone."""
+answer must carry an id on the answering origin. A URL that is not the object's id (a
+post's page such as https://server.example/@name/123) is followed to that id, and the
+object is fetched again from there: only what the server at the object's origin says
+counts. Its owner (`attributedTo`, or for a Mobilizon group event the member in `actor`)
+must be on the same origin and not blocked. A post (Note, Article, Page) is taken in only
+when it is public or unlisted. Anything else (an actor, a collection) is left alone."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from activitypub.audience import Visibility, classify
 from activitypub.jsonld import get_id
 from server.config import Settings
 from server.handlers.content import CONTENT_TYPES
@@ -25,7 +30,9 @@ from server.storage.objects import ObjectRow
 from server.storage.pool import Pool
 from server.urls import Urls
 
-LOOKED_UP = ("Event", "Question")
+POSTS = ("Note", "Article", "Page")
+LOOKED_UP = ("Event", "Question", *POSTS)
+OPEN_VISIBILITIES = (Visibility.PUBLIC, Visibility.UNLISTED)
 assert all(kind in CONTENT_TYPES for kind in LOOKED_UP)
 
 
@@ -40,23 +47,60 @@ def _sender_of(document: dict[str, Any]) -> str | None:
 async def _stored_as_kind(pool: Pool, row: ObjectRow) -> bool:
     if row.type == "Event":
         return await event_store.event_by_ap_id(pool, row.ap_id) is not None
-    return await poll_store.poll_by_ap_id(pool, row.ap_id) is not None
+    if row.type == "Question":
+        return await poll_store.poll_by_ap_id(pool, row.ap_id) is not None
+    return row.type in POSTS
 
 
-async def fetch_event_or_poll(
+async def _document_at(remote: RemoteActors, url: str) -> dict[str, Any] | None:
+    """The object document `url` names, as its own id serves it: a page URL whose AS2
+    answer carries another id is fetched again from that id, which must answer with it."""
+    document = await remote.fetch_document(url)
+    object_id = get_id(document) if document is not None else None
+    if document is None or object_id is None:
+        return None
+    if object_id != url:
+        document = await remote.fetch_document(object_id)
+        if document is None or get_id(document) != object_id:
+            return None
+    return document
+
+
+def _taken_in(document: dict[str, Any]) -> bool:
+    """A kind we look up; a post only when public or unlisted."""
+    kind = document.get("type")
+    if kind not in LOOKED_UP:
+        return False
+    return kind not in POSTS or classify(document, None) in OPEN_VISIBILITIES
+
+
+async def _known(pool: Pool, ap_id: str) -> ObjectRow | None:
+    row = await object_store.object_by_ap_id(pool, ap_id)
+    if row is None or row.deleted_at is not None or row.type not in LOOKED_UP:
+        return None
+    return row if await _stored_as_kind(pool, row) else None
+
+
+async def fetch_remote_object(
     pool: Pool, settings: Settings, keyring: KeyRing, remote: RemoteActors, url: str
 ) -> ObjectRow | None:
-    """The event or poll at `url`, fetched from its server and stored; None when it is
-    not one, cannot be fetched, or its owner is blocked. Known objects are not fetched
-    again (the caller looks those up first)."""
+    """The post, event or poll at `url`, fetched from its server and stored (or already
+    stored under its id); None when it is not one we take in, cannot be fetched, or its
+    owner is blocked. Objects known under `url` are not fetched again (the caller looks
+    those up first)."""
     if Urls(settings).is_local(url):
         return None
-    document = await remote.fetch_document(url)
-    if document is None or get_id(document) != url or document.get("type") not in LOOKED_UP:
+    document = await _document_at(remote, url)
+    if document is None or not _taken_in(document):
         return None
+    object_id = str(get_id(document))
+    if Urls(settings).is_local(object_id):
+        return None
+    if (known := await object_store.object_by_ap_id(pool, object_id)) is not None:
+        return await _known(pool, known.ap_id)  # stored once: never a second copy
     sender_id = _sender_of(document)
     owners = {sender_id, get_id(document.get("attributedTo"))} - {None}
-    if sender_id is None or not all(same_origin(url, owner) for owner in owners):
+    if sender_id is None or not all(same_origin(object_id, owner) for owner in owners):
         return None
     for owner in owners:
         if owner is not None and await remote.is_blocked(owner):
@@ -75,7 +119,7 @@ async def fetch_event_or_poll(
         clock=utcnow,
     )
     activity = {
-        "id": f"{url}#looked-up",
+        "id": f"{object_id}#looked-up",
         "type": "Create",
         "actor": sender.ap_id,
         "object": document,
@@ -83,7 +127,4 @@ async def fetch_event_or_poll(
         "cc": document.get("cc") or [],
     }
     await dispatcher.dispatch(ctx, activity)  # stored, or Skipped with a logged reason
-    row = await object_store.object_by_ap_id(pool, url)
-    if row is None or row.deleted_at is not None or row.type not in LOOKED_UP:
-        return None
-    return row if await _stored_as_kind(pool, row) else None
+    return await _known(pool, object_id)

@@ -124,6 +124,8 @@ async def event_page(
     error: str = "",
     attendee_error: str = "",
     invite_error: str = "",
+    invite_text: str = "",
+    invite_results: list[tuple[str, str]] | None = None,
     status: int = 200,
 ) -> web.Response:
     """An event with its details and answers (callers enforce visibility)."""
@@ -177,6 +179,8 @@ async def event_page(
         "can_invite": can_invite,
         "invited_names": invited,
         "invite_error": invite_error,
+        "invite_text": invite_text,
+        "invite_results": invite_results or [],
         "delete_path": "/event/delete?uri=" + quote(obj.ap_id, safe="") if obj.is_local else "",
         "alternate": obj.ap_id if obj.is_local else None,
         "og": opengraph.event_page_tags(request, obj, fields, describe_time(fields.starts_at, fields.timezone, lang)),

@@ -1,7 +1,7 @@
 """Search: people and neighbourhoods by name, posts by #tag; a signed-in resident's
 `name@host` or URL is looked up on its server (WebFinger, then a signed fetch). The URL of
-an event or poll we do not have yet is fetched and stored (server.handlers.lookup), and
-shown as a card linking to its page here."""
+a public or unlisted post, or an event or poll, we do not have yet is fetched and stored
+(server.handlers.lookup), and shown as a card linking to its page here."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from aiohttp import web
 
 from server.appkeys import HTTP, KEYRING, POOL, REMOTE, SETTINGS
 from server.domain import handles
-from server.handlers.lookup import fetch_event_or_poll
+from server.handlers.lookup import fetch_remote_object
 from server.storage import actors as actor_store
+from server.storage import instance_policy as policy_store
 from server.storage import web_reads
 from server.storage.actors import ActorRow
 from server.storage.objects import ObjectRow
@@ -50,13 +51,13 @@ async def known_object(request: web.Request, query: str, reader_id: int | None) 
 
 
 async def fetched_object(request: web.Request, query: str, reader_id: int | None) -> ObjectRow | None:
-    """The event or poll at the URL `query`, fetched from its server and stored, when the
-    reader may see it."""
+    """The post, event or poll at the URL `query` (its id, or a page its server answers
+    with the object's id), fetched from its server and stored, when the reader may see it."""
     if not query.startswith(("https://", "http://")):
         return None
     app = request.app
-    stored = await fetch_event_or_poll(app[POOL], app[SETTINGS], app[KEYRING], app[REMOTE], query)
-    return await readable_object(app[POOL], query, reader_id) if stored is not None else None
+    stored = await fetch_remote_object(app[POOL], app[SETTINGS], app[KEYRING], app[REMOTE], query)
+    return await readable_object(app[POOL], stored.ap_id, reader_id) if stored is not None else None
 
 
 async def search(request: web.Request) -> web.Response:
@@ -85,6 +86,9 @@ async def search(request: web.Request) -> web.Response:
             context["message"] = N_("Nothing was found at that address.")
     else:
         context["actors"] = await web_reads.search_actors(pool, query)
+    found_actors = context["actors"]
+    ids = [a.id for a in found_actors] if isinstance(found_actors, list) else []
+    context["limited_ids"] = await policy_store.limited_among(pool, ids) if ids else set()
     return render(request, "search.html", context)
 
 

@@ -168,6 +168,14 @@ async def delete_attendee(db: Db, event_id: int, actor_id: int) -> bool:
     return affected(status) == 1
 
 
+async def delete_invited_attendee(db: Db, event_id: int, actor_id: int) -> bool:
+    """Remove an invitation that has not been answered; False when there is none open."""
+    status = await db.execute(
+        "DELETE FROM event_attendees WHERE event_id = $1 AND actor_id = $2 AND state = 'invited'", event_id, actor_id
+    )
+    return affected(status) == 1
+
+
 async def attendee_ids(db: Db, event_id: int, state: str, limit: int) -> list[str]:
     """The actor ids of attendees in `state`, in the order they answered."""
     rows = await db.fetch(

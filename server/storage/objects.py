@@ -79,6 +79,10 @@ async def add_recipients(db: Db, object_id: int, actor_ids: list[int]) -> None:
     )
 
 
+async def remove_recipient(db: Db, object_id: int, actor_id: int) -> None:
+    await db.execute("DELETE FROM object_recipients WHERE object_id = $1 AND actor_id = $2", object_id, actor_id)
+
+
 async def outbox_page(db: Db, actor_id: int, limit: int, before: int | None) -> list[ObjectRow]:
     rows = await db.fetch(
         f"""SELECT {_COLUMNS} FROM objects

@@ -1,6 +1,7 @@
 """Event pages for organisers and invitees over plain HTTP: a picture with alt text on the
 event form (EXIF gone, errors next to the field), invitations from the web (a local
-invitee answers on the page), notifications when the organiser approves or declines,
+invitee answers on the page; several names at once, each reported back; an unanswered
+invitation taken back), notifications when the organiser approves or declines,
 deleting an event after a confirmation step, and followers-only events and polls at
 their own /objects/{uid} address with a working edit form for the organiser."""
 
@@ -103,6 +104,53 @@ async def test_the_organiser_invites_a_resident_who_accepts_on_the_event_page(op
         assert await state_of(open_instance, path, "bram") == "going"
         status, page, _ = await bram.submit("/event/invitation", {"uri": uri, "answer": "accept"}, from_page=path)
         assert status == 409 and "You have no open invitation." in page
+
+
+async def test_several_names_are_invited_at_once_and_an_invitation_is_taken_back(open_instance: Instance) -> None:
+    async with PageClient(open_instance) as anna, PageClient(open_instance) as bram, PageClient(open_instance) as cor:
+        await anna.register("anna")
+        await bram.register("bram")
+        await cor.register("cor")
+        path = await publish(anna, join_mode="invite", visibility="followers")
+        uri = open_instance.url(path)
+        too_many = ", ".join(f"naam{i}" for i in range(51))
+        status, page, _ = await anna.submit("/event/invite", {"uri": uri, "invitee": too_many}, from_page=path)
+        assert status == 400 and "Give at most 50 names at a time." in page and 'aria-invalid="true"' in page
+        assert await state_of(open_instance, path, "bram") is None
+
+        names = "bram, nobody\n@cor\r\nBram,,"
+        status, page, _ = await anna.submit("/event/invite", {"uri": uri, "invitee": names}, from_page=path)
+        assert status == 200 and 'id="f-invitee-results"' in page
+        assert "<li>bram: invited</li>" in page and "<li>@cor: invited</li>" in page
+        assert "<li>nobody: not found</li>" in page and "Not everyone was found" in page
+        assert 'aria-invalid="true"' in page and ">nobody</textarea>" in page  # only the names to check
+        assert await state_of(open_instance, path, "bram") == "invited"
+        assert await state_of(open_instance, path, "cor") == "invited"
+        status, page, _ = await anna.submit("/event/invite", {"uri": uri, "invitee": "bram"}, from_page=path)
+        assert status == 200 and "<li>bram: already invited</li>" in page and "Not everyone" not in page
+
+        status, page = await cor.get(path)
+        assert status == 200 and "You are invited to this event." in page
+        status, page, _ = await cor.submit("/event/invitation", {"uri": uri, "answer": "accept"}, from_page=path)
+        assert status == 200 and await state_of(open_instance, path, "cor") == "going"
+
+        bram_id, cor_id = open_instance.url("/actors/bram"), open_instance.url("/actors/cor")
+        status, page = await anna.get(path)
+        assert f'<input type="hidden" name="invitee" value="{bram_id}">' in page
+        assert "Take back the invitation of" in page
+        status, _, _ = await bram.submit("/event/uninvite", {"uri": uri, "invitee": bram_id}, from_page="/home")
+        assert status == 404  # not the organiser
+        status, page, _ = await anna.submit("/event/uninvite", {"uri": uri, "invitee": bram_id}, from_page=path)
+        assert status == 200 and "Invited, no answer yet" in page and f'value="{bram_id}"' not in page
+        assert await state_of(open_instance, path, "bram") is None
+        status, page, _ = await anna.submit("/event/uninvite", {"uri": uri, "invitee": cor_id}, from_page=path)
+        assert status == 409 and "There is no unanswered invitation to take back." in page  # cor answered
+        assert await state_of(open_instance, path, "cor") == "going"
+
+        status, _ = await bram.get(path)
+        assert status == 404  # followers only, and bram is no longer invited
+        status, page, _ = await bram.submit("/event/rsvp", {"uri": uri, "answer": "going"}, from_page="/home")
+        assert status in (404, 409) and await state_of(open_instance, path, "bram") is None
 
 
 async def test_local_attendees_hear_when_the_organiser_approves_or_declines(open_instance: Instance) -> None:

@@ -65,3 +65,48 @@ async def test_residents_of_another_server_accept_and_decline_an_invitation(make
         status, page, _ = await bob.submit("/event/invitation", {"uri": event_id, "answer": "decline"},
                                            from_page=link_of(event_id))  # fmt: skip
         assert status == 409 and "You have no open invitation." in page
+
+
+async def test_several_remote_residents_are_invited_at_once_and_one_invitation_is_taken_back(
+    make_instance: Any,
+) -> None:
+    async with (
+        make_instance(PEER_ADDRESSES[0], registration_mode="open") as a,
+        make_instance(PEER_ADDRESSES[1], registration_mode="open") as b,
+        PageClient(a) as anna,
+        PageClient(b) as bob,
+        PageClient(b) as carol,
+    ):
+        await anna.register("anna")
+        await bob.register("bob")
+        await carol.register("carol")
+        path = await publish(anna, join_mode="invite")
+        event_id = a.url(path)
+        names = f"bob@{b.settings.domain}\ncarol@{b.settings.domain}, nobody@{b.settings.domain}"
+        status, page, _ = await anna.submit("/event/invite", {"uri": event_id, "invitee": names}, from_page=path)
+        assert status == 200 and f"<li>bob@{b.settings.domain}: invited</li>" in page, page
+        assert f"<li>carol@{b.settings.domain}: invited</li>" in page
+        assert f"<li>nobody@{b.settings.domain}: not found</li>" in page
+
+        bob_id, carol_id = b.url("/actors/bob"), b.url("/actors/carol")
+        await wait_for(becomes(lambda: state_of(b, event_id, bob_id), "invited"))
+        await wait_for(becomes(lambda: state_of(b, event_id, carol_id), "invited"))
+
+        status, page, _ = await anna.submit("/event/uninvite", {"uri": event_id, "invitee": carol_id}, from_page=path)
+        assert status == 200 and f'value="{carol_id}"' not in page and f'value="{bob_id}"' in page
+        assert await state_of(a, event_id, carol_id) is None
+        await wait_for(becomes(lambda: state_of(b, event_id, carol_id), None))  # the Undo{Invite} arrived
+        assert await state_of(b, event_id, bob_id) == "invited"
+        status, page = await carol.get(link_of(event_id))
+        assert status == 200 and "You are invited to this event." not in page
+        status, page, _ = await carol.submit("/event/invitation", {"uri": event_id, "answer": "accept"},
+                                             from_page=link_of(event_id))  # fmt: skip
+        assert status == 409 and "You have no open invitation." in page
+
+        # carol asks to come all the same: by invitation only, so the organiser's server refuses
+        await carol.submit("/event/rsvp", {"uri": event_id, "answer": "going"}, from_page=link_of(event_id))
+        status, page, _ = await bob.submit("/event/invitation", {"uri": event_id, "answer": "accept"},
+                                           from_page=link_of(event_id))  # fmt: skip
+        assert status == 200 and "Your answer: going." in page
+        await wait_for(becomes(lambda: state_of(a, event_id, bob_id), "going"))
+        assert await state_of(a, event_id, carol_id) is None

@@ -1,7 +1,9 @@
-"""Search by URL for an event or poll this server does not know yet, over two real
-instances: it is fetched from its server (signed, SSRF-safe), stored as an event or poll,
-and shown as a card linking to its page here. A plain post, a followers-only event and a
-visitor who is not signed in fetch and store nothing."""
+"""Search by URL for a post, event or poll this server does not know yet, over two real
+instances: it is fetched from its server (signed, SSRF-safe), stored once as a post, event
+or poll, and shown as a card linking to its page here. A followers-only event or post and a
+visitor who is not signed in fetch and store nothing. A scripted server checks a post's page
+URL that answers with another id (followed to that id), and followers-only and direct
+posts its server does serve (not taken in)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from server.storage import objects as object_store
 from server.storage import polls as poll_store
 from server.storage.events import EventFields
 from tests.harness import PEER_ADDRESSES, federating
+from tests.scripted_peer import AS, scripted_peer
 from tests.server.web.browser_client import PageClient
 
 FOUND = "Found at this address"
@@ -43,7 +46,6 @@ async def test_an_unknown_event_or_poll_is_fetched_stored_and_linked(make_instan
         fields = EventFields(name="Boomfeest", starts_at=start, ends_at=start + timedelta(hours=2), place_name="Plein")
         event = await events.create_event(fed, buurt, fields, "<p>Wij planten een boom</p>")
         poll = await polls.create_poll(fed, buurt, "<p>Welke boom?</p>", ["Linde", "Eik"])
-        note = await posts.create_note(fed, buurt, "Gewoon een bericht")
         hidden = await events.create_event(
             fed, buurt, EventFields(name="Besloten", starts_at=start), visibility="followers"
         )
@@ -71,8 +73,104 @@ async def test_an_unknown_event_or_poll_is_fetched_stored_and_linked(make_instan
         status, page = await bob.get(link_of(poll.ap_id))
         assert status == 200 and "Welke boom?" in page and "Linde" in page
 
-        # a plain post is not taken in this way; a followers-only event is not served to us
-        for url in (note.ap_id, hidden.ap_id):
-            status, page = await bob.get(search_for(url))
-            assert status == 200 and NOTHING in page and FOUND not in page, url
-            assert await object_store.object_by_ap_id(b.pool, url) is None, url
+        # a followers-only event is not served to us
+        status, page = await bob.get(search_for(hidden.ap_id))
+        assert status == 200 and NOTHING in page and FOUND not in page
+        assert await object_store.object_by_ap_id(b.pool, hidden.ap_id) is None
+
+
+async def test_an_unknown_public_post_is_fetched_stored_once_and_linked(make_instance: Any) -> None:
+    async with (
+        make_instance(PEER_ADDRESSES[0]) as a,
+        make_instance(PEER_ADDRESSES[1], registration_mode="open") as b,
+        PageClient(b) as visitor,
+        PageClient(b) as bob,
+    ):
+        fed = federating(a)
+        buurt = await create_neighbourhood(fed, "oosterpark", name="Oosterpark")
+        note = await posts.create_note(fed, buurt, "Wie heeft er een ladder te leen? #klussen")
+        unlisted = await posts.create_note(fed, buurt, "Stil bericht over de ladder", visibility="unlisted")
+        private = await posts.create_note(fed, buurt, "Alleen voor volgers", visibility="followers")
+
+        status, page = await visitor.get(search_for(note.ap_id))  # not signed in: no fetch
+        assert status == 200 and "Log in to look up" in page
+        assert await object_store.object_by_ap_id(b.pool, note.ap_id) is None
+
+        await bob.register("bob")
+        status, page = await bob.get(search_for(note.ap_id))
+        assert status == 200 and FOUND in page and "ladder te leen" in page
+        assert f'href="{link_of(note.ap_id)}"' in page
+        stored = await object_store.object_by_ap_id(b.pool, note.ap_id)
+        assert stored is not None and not stored.is_local and stored.type == "Note"
+        assert stored.visibility == "public"
+        status, page = await bob.get(link_of(note.ap_id))
+        assert status == 200 and "ladder te leen" in page
+
+        # a second search finds it here: no fetch again, no second copy
+        status, page = await bob.get(search_for(note.ap_id))
+        assert status == 200 and FOUND in page and "ladder te leen" in page
+        count = await b.pool.fetchval("SELECT count(*) FROM objects WHERE ap_id = $1", note.ap_id)
+        assert count == 1
+
+        status, page = await bob.get(search_for(unlisted.ap_id))
+        assert status == 200 and FOUND in page and "Stil bericht" in page
+        stored_unlisted = await object_store.object_by_ap_id(b.pool, unlisted.ap_id)
+        assert stored_unlisted is not None and stored_unlisted.visibility == "unlisted"
+
+        status, page = await bob.get(search_for(private.ap_id))  # not served to us
+        assert status == 200 and NOTHING in page and "Alleen voor volgers" not in page
+        assert await object_store.object_by_ap_id(b.pool, private.ap_id) is None
+
+
+def _note(base: str, path: str, author: str, to: list[str], cc: list[str], text: str) -> dict[str, Any]:
+    return {
+        "@context": AS,
+        "id": base + path,
+        "type": "Note",
+        "attributedTo": author,
+        "content": f"<p>{text}</p>",
+        "published": "2026-01-05T10:00:00Z",
+        "url": base + "/@carla/1",
+        "to": to,
+        "cc": cc,
+    }
+
+
+async def test_a_page_url_is_followed_to_its_id_and_closed_posts_are_not_taken_in(make_instance: Any) -> None:
+    public = "https://www.w3.org/ns/activitystreams#Public"
+    async with (
+        make_instance(PEER_ADDRESSES[0], registration_mode="open") as b,
+        scripted_peer(PEER_ADDRESSES[3]) as peer,
+        PageClient(b) as bob,
+    ):
+        carla = peer.make_actor("carla")
+        followers = carla.ap_id + "/followers"
+        open_note = _note(peer.base, "/users/carla/statuses/1", carla.ap_id, [public], [followers], "Open bericht")
+        peer.serve("/users/carla/statuses/1", open_note)
+        peer.serve("/@carla/1", open_note)  # the page URL answers AS2 with the id
+        closed = _note(peer.base, "/users/carla/statuses/2", carla.ap_id, [followers], [], "Voor volgers")
+        peer.serve("/users/carla/statuses/2", closed)
+        direct = _note(peer.base, "/users/carla/statuses/3", carla.ap_id, [b.url("/users/bob")], [], "Direct")
+        peer.serve("/users/carla/statuses/3", direct)
+        # a page claiming an id its origin does not serve
+        peer.serve("/@carla/9", _note(peer.base, "/users/carla/statuses/9", carla.ap_id, [public], [], "Verzonnen"))
+
+        await bob.register("bob")
+        status, page = await bob.get(search_for(peer.base + "/@carla/1"))
+        assert status == 200 and FOUND in page and "Open bericht" in page
+        assert f'href="{link_of(open_note["id"])}"' in page
+        assert peer.gets("/users/carla/statuses/1") == 1  # fetched again from its own id
+        stored = await object_store.object_by_ap_id(b.pool, open_note["id"])
+        assert stored is not None and stored.type == "Note" and stored.visibility == "public"
+
+        status, page = await bob.get(search_for(open_note["id"]))  # known: not fetched again
+        assert status == 200 and FOUND in page and peer.gets("/users/carla/statuses/1") == 1
+        status, page = await bob.get(search_for(peer.base + "/@carla/1"))  # same object, one copy
+        assert status == 200 and FOUND in page
+        assert await b.pool.fetchval("SELECT count(*) FROM objects WHERE type = 'Note' AND NOT is_local") == 1
+
+        for path in ("/users/carla/statuses/2", "/users/carla/statuses/3", "/@carla/9"):
+            status, page = await bob.get(search_for(peer.base + path))
+            assert status == 200 and FOUND not in page, path
+        for path in ("/users/carla/statuses/2", "/users/carla/statuses/3", "/users/carla/statuses/9"):
+            assert await object_store.object_by_ap_id(b.pool, peer.base + path) is None, path

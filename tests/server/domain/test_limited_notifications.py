@@ -9,7 +9,6 @@ import uuid
 from server.domain import moderation
 from server.domain.actors import create_account, create_local_actor
 from server.domain.notifications import notify, notify_about_post
-from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import moderation_views
 from server.storage import notifications as notification_store
@@ -17,20 +16,7 @@ from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 from server.storage.objects import ObjectRow
 from tests.harness import Instance, federating
-
-
-async def remote(inst: Instance, name: str, domain: str) -> ActorRow:
-    return await actor_store.upsert_remote_actor(
-        inst.pool,
-        {
-            "ap_id": f"https://{domain}/users/{name}",
-            "kind": "Person",
-            "is_local": False,
-            "username": name,
-            "domain": domain,
-            "inbox_url": f"https://{domain}/users/{name}/inbox",
-        },
-    )
+from tests.server.storage.test_limited_flags import remote
 
 
 async def note(inst: Instance, author: ActorRow, text: str, in_reply_to: str | None = None) -> ObjectRow:

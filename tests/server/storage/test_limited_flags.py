@@ -12,6 +12,7 @@ from tests.harness import Instance
 
 
 async def remote(inst: Instance, name: str, domain: str) -> ActorRow:
+    """A stored remote Person `name` on `domain` (a host, maybe with a port)."""
     return await actor_store.upsert_remote_actor(
         inst.pool,
         {
@@ -20,6 +21,7 @@ async def remote(inst: Instance, name: str, domain: str) -> ActorRow:
             "is_local": False,
             "username": name,
             "domain": domain,
+            "name": name.capitalize(),
             "inbox_url": f"https://{domain}/users/{name}/inbox",
         },
     )

@@ -29,25 +29,11 @@ from server.storage.feeds import PostScope
 from server.storage.objects import ObjectRow
 from tests.harness import Instance, federating
 from tests.server.feed_data import SOON
+from tests.server.storage.test_limited_flags import remote
 from tests.server.web.browser_client import PageClient
 
 NOTE_EN = "This account is on a server the administrators have limited."
 NOTE_NL = "Dit account staat op een server die de beheerders hebben beperkt."
-
-
-async def remote(inst: Instance, name: str, domain: str) -> ActorRow:
-    return await actor_store.upsert_remote_actor(
-        inst.pool,
-        {
-            "ap_id": f"https://{domain}/users/{name}",
-            "kind": "Person",
-            "is_local": False,
-            "username": name,
-            "domain": domain,
-            "name": name.capitalize(),
-            "inbox_url": f"https://{domain}/users/{name}/inbox",
-        },
-    )
 
 
 async def remote_post(

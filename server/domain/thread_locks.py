@@ -4,12 +4,17 @@ opens it again. Sent in Lemmy's shape: the moderator's own signed
 to its followers (to its members only for a members-only post). The lock is kept in
 table locked_posts, like a lock received from a remote group: our residents' replies to
 it are refused, and no neighbourhood of ours announces a reply to it.
+
+A remote moderator of our neighbourhood (a remote member given the moderator role) locks
+the same way by sending their own `Lock` (server.handlers.group_thread_locks): it is
+applied as a local moderator's lock and the group announces it unchanged, as received.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from activitypub.jsonld import get_id
 from activitypub.terms import PUBLIC
 from server.domain.federation_context import Federating
 from server.domain.group_posts import announce_document, is_members_only_for, publish_announce
@@ -51,38 +56,61 @@ async def _announce(
     await publish_announce(conn, fed, group, announce_document(fed, group, signed, members_only=members_only))
 
 
+def _require_received(moderator: ActorRow, received: dict[str, Any] | None) -> None:
+    if not moderator.is_local and received is None:
+        raise NotAllowed("a remote moderator's lock or unlock arrives as their own activity")
+
+
 async def lock_thread(
-    fed: Federating, moderator: ActorRow, group: ActorRow, object_ap_id: str, reason: str = ""
+    fed: Federating,
+    moderator: ActorRow,
+    group: ActorRow,
+    object_ap_id: str,
+    reason: str = "",
+    *,
+    received: dict[str, Any] | None = None,
 ) -> bool:
     """Lock a post of our neighbourhood; False when it was locked already. NotAllowed for
-    anyone but the neighbourhood's moderators, and for a post that is not in it."""
-    if not moderator.is_local:
-        raise NotAllowed("our moderators lock threads here; remote moderators lock on their own server")
+    anyone but the neighbourhood's moderators, and for a post that is not in it. A remote
+    moderator's lock is `received`: their Lock as it arrived, announced unchanged."""
+    _require_received(moderator, received)
     async with fed.pool.acquire() as conn, conn.transaction():
         await require_moderator(conn, group, moderator)
         if group.id not in await neighbourhood_store.groups_of_object(conn, object_ap_id):
             raise NotAllowed(f"{object_ap_id} is not a post of {group.ap_id}")
-        lock = lock_document(fed, moderator, group, object_ap_id, reason)
-        if not await group_store.lock_post(conn, object_ap_id, group.id, moderator.ap_id, lock["id"]):
+        lock = received if received is not None else lock_document(fed, moderator, group, object_ap_id, reason)
+        if not await group_store.lock_post(conn, object_ap_id, group.id, moderator.ap_id, get_id(lock)):
             return False
         await instance_policy.log_action(
             conn, moderator.id, "lock_post", object_ap_id, group_id=group.id, reason=reason
         )
-        signed = await publish(conn, fed.settings, fed.keyring, moderator, lock)
+        signed = received if received is not None else await publish(conn, fed.settings, fed.keyring, moderator, lock)
         await _announce(conn, fed, group, object_ap_id, signed)
     return True
 
 
-async def unlock_thread(fed: Federating, moderator: ActorRow, group: ActorRow, object_ap_id: str) -> bool:
+async def unlock_thread(
+    fed: Federating,
+    moderator: ActorRow,
+    group: ActorRow,
+    object_ap_id: str,
+    *,
+    received: dict[str, Any] | None = None,
+) -> bool:
     """Lift a lock our neighbourhood put on a post: `Undo{the Lock}` by the moderator,
-    announced by the group. False when the group had not locked it."""
-    if not moderator.is_local:
-        raise NotAllowed("our moderators unlock threads here")
+    announced by the group. False when the group had not locked it. A remote moderator's
+    unlock is `received`: their Undo{Lock} as it arrived, announced unchanged."""
+    _require_received(moderator, received)
     async with fed.pool.acquire() as conn, conn.transaction():
         await require_moderator(conn, group, moderator)
         current = await lock_store.lock_of(conn, object_ap_id)
         if current is None or current.group_id != group.id:
             return False
+        if received is not None:
+            await group_store.unlock_post(conn, object_ap_id, group.id)
+            await instance_policy.log_action(conn, moderator.id, "unlock_post", object_ap_id, group_id=group.id)
+            await _announce(conn, fed, group, object_ap_id, received)
+            return True
         stored = await object_store.outgoing_activity_document(conn, current.activity_id or "")
         lock = (
             {k: v for k, v in stored.items() if k not in ("@context", "proof")}

@@ -5,7 +5,9 @@ Announce from a remote Group (FEP-1b12): the inner activity is believed when
 - it carries a valid FEP-8b32 proof by its own actor (a proof that fails refuses it), or
 - it was fetched from its own origin (an id-only inner activity is fetched), or
 - it comes from the group's own server (the group's signed request speaks for it);
-otherwise the inner object is refetched from its origin and only that copy is used.
+otherwise the inner object is refetched from its origin and only that copy is used. A Lock
+or Undo{Lock} by one of our own residents (a moderator of the remote group), announced back
+to us by id, is taken from our own outbox as we sent it.
 Create/Update are then handled as if the author had sent them, and the post is recorded as
 belonging to the group. Announce{Note} (Mobilizon) refetches the object. A post is shown
 only when it belongs to the group: the group is its `audience`, in its `to`/`cc`, its
@@ -68,6 +70,12 @@ async def proof_status(ctx: HandlerContext, document: dict[str, Any], actor: str
 async def inner_activity(ctx: HandlerContext, activity: Activity) -> tuple[dict[str, Any] | None, bool]:
     """(the announced thing, whether it is believed as it stands)."""
     inner = activity.get("object")
+    if isinstance(inner, str) and ctx.is_local(inner):
+        # our own moderator's Lock (or Undo) of a thread, announced back by the remote
+        # group: our outbox has it as we sent it
+        own = await object_store.outgoing_activity_document(ctx.pool, inner)
+        if own is not None and _is_lock(own):
+            return own, True
     if isinstance(inner, str):
         fetched = await ctx.remote.fetch_document(inner)
         if fetched is None or get_id(fetched) != inner:

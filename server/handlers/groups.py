@@ -19,10 +19,11 @@ from server.domain import group_posts  # noqa: F401  (registers the group post h
 from server.domain.content_notifications import notify_report
 from server.domain.membership import answer, decide_request, record_request
 from server.domain.publish import publish
-from server.handlers import (  # noqa: F401  (they register Announce/Delete/Remove and moderators' Remove and ban of members)
+from server.handlers import (  # noqa: F401  (they register Announce/Delete/Remove, moderators' Remove and ban of members, and Lock)
     group_announces,
     group_member_bans,
     group_member_removals,
+    group_thread_locks,
 )
 from server.handlers.context import Activity, HandlerContext
 from server.handlers.delegates import delegate

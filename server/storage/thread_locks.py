@@ -45,3 +45,13 @@ async def moderated_groups_of_object(db: Db, object_ap_id: str, viewer_id: int) 
         viewer_id,
     )
     return [(int(r["group_id"]), str(r["username"])) for r in rows]
+
+
+async def lock_by_activity(db: Db, activity_id: str) -> LockRow | None:
+    """The lock that a Lock activity (by its id) put on a post, or None."""
+    row = await db.fetchrow(
+        """SELECT l.object_ap_id, l.group_id, a.ap_id AS group_ap_id, l.locked_by, l.activity_id, l.locked_at
+           FROM locked_posts l JOIN actors a ON a.id = l.group_id WHERE l.activity_id = $1""",
+        activity_id,
+    )
+    return LockRow(**dict(row)) if row else None

@@ -2,7 +2,10 @@
 post from its page (CSRF form); the post page says so and offers no reply form; the lock
 reaches the member's server as Lemmy's Announce{Lock}; replies there and through the
 compose form are refused with a clear message; a reply that arrives anyway (from a server
-that ignores locks) is stored but not announced by the group; unlocking opens it again."""
+that ignores locks) is stored but not announced by the group; unlocking opens it again.
+A remote moderator (a member on the other server given the moderator role) locks and
+unlocks with their own Lemmy-shaped Lock and Undo{Lock}, which the group applies and
+announces back to both servers."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from server.domain import membership, posts
 from server.domain.compose import Draft, PostRefused, publish_draft
 from server.domain.group_posts import post_to_neighbourhood
 from server.domain.membership import NotAllowed
+from server.domain.publish import new_activity_id, publish
+from server.domain.thread_locks import lock_document
 from server.storage import group_federation as group_store
 from tests.e2e.test_neighbourhoods import _object, _remote, _state_is
 from tests.harness import PEER_ADDRESSES, Instance, federating, running_instance, wait_for
@@ -135,3 +140,58 @@ async def test_a_moderator_locks_a_thread_and_it_holds_on_both_servers(
         assert await wait_for(lambda: _locked(b, post.ap_id, False))
         reply = await post_to_neighbourhood(federating(b), bert, group_on_b, "Ik help!", in_reply_to=post.ap_id)
         assert await wait_for(lambda: _object(a, reply.ap_id))
+
+
+async def test_a_remote_moderator_locks_and_unlocks_a_thread_of_our_neighbourhood(
+    two_instances: tuple[Instance, Instance],
+) -> None:
+    a, b = two_instances
+    async with signed_in(a, "beheer", admin=True) as moderator:
+        assert (await create_hood(moderator, "west"))[0] == 200
+    group = await actor(a, "west")
+    beheer = await actor(a, "beheer")
+    async with signed_in(a, "anna"), signed_in(b, "bert"):
+        anna, bert = await actor(a, "anna"), await actor(b, "bert")
+    assert await membership.join(federating(a), anna, group) == "accepted"
+    group_on_b = await _remote(b, group.ap_id)
+    await membership.join(federating(b), bert, group_on_b)
+    assert await wait_for(lambda: _state_is(b, group.ap_id, bert.ap_id, "accepted"))
+    bert_on_a = await _remote(a, bert.ap_id)
+    assert await membership.set_role(federating(a), beheer, group, bert_on_a, "moderator")
+
+    post = await post_to_neighbourhood(federating(a), anna, group, "Wie leent een ladder uit?")
+    assert await wait_for(lambda: _object(b, post.ap_id))
+
+    # bert, a moderator on the other server, sends Lemmy's Lock to the group
+    lock = lock_document(federating(b), bert, group_on_b, post.ap_id, "Geregeld")
+    async with b.pool.acquire() as conn, conn.transaction():
+        lock = await publish(conn, b.settings, federating(b).keyring, bert, lock, inboxes=[group_on_b.delivery_inbox])
+    assert await wait_for(lambda: _locked(a, post.ap_id, True))
+    announce = await _group_activity(a, group.ap_id, "Lock")
+    assert announce is not None and announce["object"]["id"] == lock["id"]
+    assert announce["object"]["actor"] == bert.ap_id
+    with pytest.raises(NotAllowed):
+        await post_to_neighbourhood(federating(a), anna, group, "Ik heb er een", in_reply_to=post.ap_id)
+    # the group's Announce reaches bert's server: replies are refused there too
+    assert await wait_for(lambda: _locked(b, post.ap_id, True))
+    with pytest.raises(NotAllowed):
+        await post_to_neighbourhood(federating(b), bert, group_on_b, "Nog een", in_reply_to=post.ap_id)
+
+    # Undo{Lock} from bert opens the thread on both servers
+    undo = {
+        "id": new_activity_id(b.settings),
+        "type": "Undo",
+        "actor": bert.ap_id,
+        "object": {k: v for k, v in lock.items() if k not in ("@context", "proof")},
+        "to": [lock["to"][0]],
+        "cc": [group.ap_id],
+        "audience": group.ap_id,
+    }
+    async with b.pool.acquire() as conn, conn.transaction():
+        await publish(conn, b.settings, federating(b).keyring, bert, undo, inboxes=[group_on_b.delivery_inbox])
+    assert await wait_for(lambda: _locked(a, post.ap_id, False))
+    relayed = await _group_activity(a, group.ap_id, "Undo")
+    assert relayed is not None and relayed["object"]["id"] == undo["id"]
+    assert await wait_for(lambda: _locked(b, post.ap_id, False))
+    reply = await post_to_neighbourhood(federating(b), bert, group_on_b, "Ik heb er een!", in_reply_to=post.ap_id)
+    assert await wait_for(lambda: _object(a, reply.ap_id))

@@ -116,7 +116,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _federation(app: web.Application) -> AsyncIterator[None]:
-    async with open_services(app[SETTINGS], app[POOL]) as services:
+    async with open_services(app[SETTINGS], app[POOL], app[DSN]) as services:
         app[HTTP] = services.http
         app[KEYRING] = services.keyring
         app[INSTANCE_ACTOR] = services.instance_actor

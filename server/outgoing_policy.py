@@ -3,9 +3,12 @@ federation HTTP client. A host on a suspended domain (or, in allowlist-only mode
 domain not on the allowlist) is refused before any connection, so neither a delivery nor
 a fetch (actor, object, key, WebFinger) reaches it.
 
-The suspended and allowed domains are read in one query at most every REFRESH_SECONDS
-(and at once after this process changed them), so a request costs no query. Our own host
-is never refused.
+The suspended and allowed domains are read in one query when they may have changed, so a
+request costs no query: at once after this process changed them, at once when any process
+changed them (a NOTIFY from the triggers of migration 0024, heard on a listening connection
+of its own), and at most every REFRESH_SECONDS anyway, which covers a lost listening
+connection; that one is made again after a bounded, growing wait. Our own host is never
+refused.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ import time
 
 from federation.http import RequestFailed
 from server.storage import instance_policy
+from server.storage.calendar_sources import still_listening
 from server.storage.pool import Pool, is_connection_error
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 15.0
+LISTEN_RETRY_FIRST_SECONDS = 1.0
+LISTEN_RETRY_MAX_SECONDS = 30.0
+LISTEN_PING_SECONDS = 30.0  # how often the listening connection is checked
+LISTEN_PING_TIMEOUT = 10.0
 
 
 class OutgoingPolicy:
@@ -70,3 +78,63 @@ class OutgoingPolicy:
                 log.warning("domain policy not renewed", extra={"reason": str(exc)[:200]})
             if generation == self._generation:  # else changed meanwhile: read it again next time
                 self._loaded_at = started
+
+    async def follow_changes(
+        self,
+        dsn: str,
+        stop: asyncio.Event,
+        *,
+        first_retry: float = LISTEN_RETRY_FIRST_SECONDS,
+        ping_every: float = LISTEN_PING_SECONDS,
+    ) -> None:
+        """Forget the policy whenever any process changes it, until `stop` is set. A
+        listening connection that cannot be made or is lost (closed, or no longer
+        answering) is logged and made again after 1, 2, 4 … seconds, at most
+        LISTEN_RETRY_MAX_SECONDS; each (re)connection forgets the policy too, for changes
+        made while nobody listened. Meanwhile the periodic refresh goes on. Never raises."""
+        delay = first_retry
+        connected_before = False
+        while not stop.is_set():
+            conn = None
+            lost = asyncio.Event()
+            try:
+                conn = await instance_policy.listen_for_policy_changes(dsn, self.forget)
+                conn.add_termination_listener(lambda _conn, event=lost: event.set())
+                self.forget()
+                if connected_before:
+                    log.info("domain policy listening again")
+                connected_before = True
+                delay = first_retry
+                while not stop.is_set() and not lost.is_set():
+                    await _first_of(stop, lost, timeout=ping_every)
+                    if stop.is_set() or lost.is_set():
+                        break
+                    if not await still_listening(conn, LISTEN_PING_TIMEOUT):
+                        lost.set()
+                if not stop.is_set():
+                    log.warning("domain policy lost its listening connection; connecting again")
+            except Exception as exc:
+                log.warning(
+                    "domain policy cannot listen for changes; trying again",
+                    extra={"error": f"{type(exc).__name__}: {exc}"[:300], "retry_seconds": delay},
+                )
+            finally:
+                if conn is not None and not conn.is_closed():
+                    try:
+                        await conn.close(timeout=5)
+                    except Exception:
+                        conn.terminate()
+            if stop.is_set():
+                return
+            await _first_of(stop, timeout=delay)
+            delay = min(delay * 2, LISTEN_RETRY_MAX_SECONDS)
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
+    """Wait until one of `events` is set, or `timeout` seconds."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

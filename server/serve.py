@@ -67,7 +67,7 @@ async def work_forever(settings: Settings) -> None:
     from server.workers import Workers
 
     dsn = await resolve_dsn(settings)
-    async with migrated_pool(settings, dsn) as pool, open_services(settings, pool) as services:
+    async with migrated_pool(settings, dsn) as pool, open_services(settings, pool, dsn) as services:
         workers = Workers(settings, pool, services.http, services.keyring, services.remote, Metrics())
         task = asyncio.create_task(workers.run())
         fed = Federating(pool, settings, services.keyring, services.remote)

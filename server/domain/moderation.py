@@ -8,9 +8,11 @@ is written to the moderation log."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from activitypub.terms import PUBLIC
+from server.config import Settings
 from server.domain.addressing import members_collection
 from server.domain.content_notifications import notify_report
 from server.domain.federation_context import Federating
@@ -26,9 +28,10 @@ from server.storage import memberships as membership_store
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
-from server.storage.pool import Connection
+from server.storage.pool import Connection, Pool
 from server.urls import INSTANCE_ACTOR_USERNAME
 
+log = logging.getLogger(__name__)
 AS = "https://www.w3.org/ns/activitystreams"
 MAX_REPORT = 5000
 MAX_TARGETS = 20
@@ -266,18 +269,50 @@ async def set_domain_allowed(fed: Federating, admin: ActorRow, domain: str, allo
         if allowed:
             await instance_policy.allow_domain(conn, domain, note)
         elif await instance_policy.disallow_domain(conn, domain) and fed.settings.federation_allowlist_only:
-            dropped = await instance_policy.drop_queued_deliveries(
-                conn, domain, "domain not on the allowlist", unless_allowed=True
-            )
-            ended = await instance_policy.end_relations_with_domain(conn, domain, unless_allowed=True)
-            reason = (
-                f"{note} (ended: {dropped} queued deliveries, {ended['follows']} follows, "
-                f"{ended['memberships']} memberships, {ended['area_follows']} area follows)"
-            ).strip()
+            ended = await _end_not_allowed(conn, domain)
+            reason = f"{note} ({_ended_note(ended)})".strip()
         await instance_policy.log_action(
             conn, admin.id, "domain_allow" if allowed else "domain_disallow", domain, reason=reason
         )
     fed.remote.domain_policy_changed()
+
+
+async def _end_not_allowed(conn: Connection, domain: str | None, own_host: str = "") -> dict[str, int]:
+    """End what we have with the hosts under `domain` (None: any host) that no entry of
+    the allowlist allows: queued deliveries, follows, memberships, area follows."""
+    dropped = await instance_policy.drop_queued_deliveries(
+        conn, domain, "domain not on the allowlist", unless_allowed=True, own_host=own_host
+    )
+    ended = await instance_policy.end_relations_with_domain(conn, domain, unless_allowed=True, own_host=own_host)
+    return {"deliveries": dropped, **ended}
+
+
+def _ended_note(ended: dict[str, int]) -> str:
+    return (
+        f"ended: {ended['deliveries']} queued deliveries, {ended['follows']} follows, "
+        f"{ended['memberships']} memberships, {ended['area_follows']} area follows"
+    )
+
+
+async def apply_allowlist_mode(pool: Pool, settings: Settings) -> dict[str, int] | None:
+    """At every start: when allowlist-only mode is on now and was off at the last start
+    (or has never been seen on), end what we have with every host that no entry of the
+    allowlist allows, as removing its entry does (our own host is always allowed), and
+    log it; the counts, or None when there was nothing to do (the usual case: one
+    single-row UPDATE). Processes that start together wait for the first one, which does
+    the work once. With the mode off, it is only recorded, so turning it on again later
+    ends the relations made meanwhile."""
+    on = settings.federation_allowlist_only
+    async with pool.acquire() as conn, conn.transaction():
+        if not await instance_policy.note_allowlist_mode(conn, on):
+            return None
+        own_host = instance_policy.refusal_domains(settings.domain)[0]
+        ended = await _end_not_allowed(conn, None, own_host)
+        await instance_policy.log_action(
+            conn, None, "allowlist_only_on", "federation_allowlist_only", reason=_ended_note(ended)
+        )
+    log.info("allowlist-only mode turned on: relations with domains not on the allowlist ended", extra=ended)
+    return ended
 
 
 async def suspend_actor(

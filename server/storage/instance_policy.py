@@ -4,11 +4,12 @@ made in a group, and the moderation log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from server.storage.actors import Db
-from server.storage.pool import affected
+from server.storage.pool import Connection, affected, connect
 
 SEVERITIES = ("suspend", "limit")
 
@@ -165,55 +166,96 @@ def _sql_not_allowed(h: str, unless_allowed: bool) -> str:
     return f"NOT EXISTS (SELECT 1 FROM allowed_domains w WHERE {_sql_under(h, 'w.domain')})"
 
 
-async def drop_queued_deliveries(db: Db, domain: str, reason: str, *, unless_allowed: bool = False) -> int:
-    """End the queued deliveries to inboxes on `domain` or its subdomains (state failed,
-    with `reason`); the number ended. With `unless_allowed`, a host still allowed by an
-    entry of the allowlist (itself or a parent) keeps its deliveries. A delivery already
-    being sent is ended too; its worker's HTTP client refuses the request once its policy
-    snapshot is renewed."""
+def _sql_scope(h: str, domain: str | None, param: str) -> str:
+    """SQL: the host expression `h` is under `domain` (given as the parameter `param`);
+    with no domain, every host."""
+    return _sql_under(h, param) if domain is not None else "TRUE"
+
+
+async def drop_queued_deliveries(
+    db: Db, domain: str | None, reason: str, *, unless_allowed: bool = False, own_host: str = ""
+) -> int:
+    """End the queued deliveries to inboxes on `domain` or its subdomains (None: on any
+    host) (state failed, with `reason`); the number ended. With `unless_allowed`, a host
+    still allowed by an entry of the allowlist (itself or a parent) keeps its deliveries.
+    `own_host` (without a port) is never touched. A delivery already being sent is ended
+    too; its worker's HTTP client refuses the request once its policy snapshot is renewed."""
     host = _sql_host_only("lower(host)")
     status = await db.execute(
-        f"""UPDATE deliveries SET state = 'failed', last_error = $2, locked_until = NULL, finished_at = now()
-            WHERE state = 'queued' AND {_sql_under(host, "$1")} AND {_sql_not_allowed(host, unless_allowed)}""",
-        domain.lower(),
+        f"""UPDATE deliveries SET state = 'failed', last_error = $1, locked_until = NULL, finished_at = now()
+            WHERE state = 'queued' AND {host} <> $2 AND {_sql_scope(host, domain, "$3")}
+              AND {_sql_not_allowed(host, unless_allowed)}""",
         reason,
+        own_host.lower(),
+        *([domain.lower()] if domain is not None else []),
     )
     return affected(status)
 
 
-async def end_relations_with_domain(db: Db, domain: str, *, unless_allowed: bool = False) -> dict[str, int]:
+async def end_relations_with_domain(
+    db: Db, domain: str | None, *, unless_allowed: bool = False, own_host: str = ""
+) -> dict[str, int]:
     """Delete the follows in both directions between any actor and the remote actors on
-    `domain` (or its subdomains), their memberships in neighbourhoods here and ours in
-    theirs (a ban stays), and their area follows. With `unless_allowed`, actors on a host
-    still allowed by an entry of the allowlist keep theirs. Nothing is sent. The numbers
-    deleted."""
+    `domain` or its subdomains (None: on any host), their memberships in neighbourhoods
+    here and ours in theirs (a ban stays), and their area follows. With `unless_allowed`,
+    actors on a host still allowed by an entry of the allowlist keep theirs; actors on
+    `own_host` (without a port) always do. Nothing is sent. The numbers deleted."""
     host = _sql_host_only("lower(a.domain)")
     remote = (
-        f"SELECT a.id FROM actors a WHERE NOT a.is_local AND {_sql_under(host, '$1')}"
+        f"SELECT a.id FROM actors a WHERE NOT a.is_local AND {host} <> $1 AND {_sql_scope(host, domain, '$2')}"
         f" AND {_sql_not_allowed(host, unless_allowed)}"
     )
-    domain = domain.lower()
+    args = [own_host.lower(), *([domain.lower()] if domain is not None else [])]
     follows = await db.execute(
         f"""WITH there AS ({remote})
             DELETE FROM follows WHERE follower_id IN (SELECT id FROM there) OR followed_id IN (SELECT id FROM there)""",
-        domain,
+        *args,
     )
     memberships = await db.execute(
         f"""WITH there AS ({remote})
             DELETE FROM memberships WHERE state <> 'banned'
               AND (member_id IN (SELECT id FROM there) OR group_id IN (SELECT id FROM there))""",
-        domain,
+        *args,
     )
     area_follows = await db.execute(
         f"""WITH there AS ({remote})
             DELETE FROM area_follows WHERE organisation_id IN (SELECT id FROM there)""",
-        domain,
+        *args,
     )
     return {
         "follows": affected(follows),
         "memberships": affected(memberships),
         "area_follows": affected(area_follows),
     }
+
+
+async def note_allowlist_mode(db: Db, on: bool) -> bool:
+    """Record whether allowlist-only mode is on at this start; True only when it was off
+    before (the caller then ends what the mode no longer allows, in the same transaction).
+    The row lock makes processes that start together wait for the first one, which then
+    finds the mode already recorded, so only one of them ends anything."""
+    status = await db.execute(
+        """UPDATE federation_mode SET allowlist_only = $1, changed_at = now()
+           WHERE allowlist_only IS DISTINCT FROM $1""",
+        on,
+    )
+    return on and affected(status) == 1
+
+
+DOMAIN_POLICY_CHANNEL = "buurtplein_domain_policy"  # NOTIFY'd by the triggers of migration 0024
+
+
+async def listen_for_policy_changes(dsn: str, on_change: Callable[[], None]) -> Connection:
+    """A connection of its own (not from the pool) that calls `on_change` whenever a
+    domain block or the allowlist changes, in any process (the triggers of migration
+    0024 NOTIFY when the change commits); the caller closes it."""
+    conn = await connect(dsn)
+    try:
+        await conn.add_listener(DOMAIN_POLICY_CHANNEL, lambda *_: on_change())
+    except BaseException:
+        await conn.close(timeout=5)
+        raise
+    return conn
 
 
 async def outgoing_policy(db: Db) -> tuple[frozenset[str], frozenset[str]]:

@@ -48,6 +48,7 @@ from server.routes import (
     pages_event_admin,
     pages_event_form,
     pages_events,
+    pages_follow_requests,
     pages_instance_admin,
     pages_moderation,
     pages_moving,
@@ -171,6 +172,7 @@ def make_app(settings: Settings, dsn: str) -> web.Application:
     pages_calendar_sources.setup(app)
     pages_calendar_tokens.setup(app)
     pages_area_follows.setup(app)
+    pages_follow_requests.setup(app)
     pages_moderation.setup(app)
     pages_instance_admin.setup(app)
     pages_events.setup(app)

@@ -1,4 +1,5 @@
-"""A resident edits their profile; the change federates as Update{Person}."""
+"""A resident edits their profile, or chooses to approve new followers by hand; the change
+federates as Update{Person} (Update{Organization}) carrying the whole actor document."""
 
 from __future__ import annotations
 
@@ -11,22 +12,39 @@ from server.domain.publish import new_activity_id, publish
 from server.storage import account_admin as account_store
 from server.storage import actors as actor_store
 from server.storage.actors import ActorRow
+from server.storage.pool import Connection
 
 
 async def update_profile(fed: Federating, actor: ActorRow, name: str, summary_html: str) -> None:
     async with fed.pool.acquire() as conn, conn.transaction():
         await account_store.update_profile(conn, actor.id, name, summary_html)
-        found = await actor_store.local_actor_with_keys(conn, actor.username)
-        assert found is not None
-        updated, keys = found
-        document = actor_document(updated, keys, fed.settings)
-        update: dict[str, Any] = {
-            "@context": document.get("@context", "https://www.w3.org/ns/activitystreams"),
-            "id": new_activity_id(fed.settings),
-            "type": "Update",
-            "actor": actor.ap_id,
-            "object": {k: v for k, v in document.items() if k != "@context"},
-            "to": [PUBLIC],
-            "cc": [actor.followers_url or actor.ap_id + "/followers"],
-        }
-        await publish(conn, fed.settings, fed.keyring, updated, update, to_followers=True)
+        await _announce_update(fed, conn, actor)
+
+
+async def set_follower_approval(fed: Federating, actor: ActorRow, by_hand: bool) -> bool:
+    """New follows of `actor` wait for its answer (`by_hand`), or are accepted at once.
+    Follows already waiting stay waiting either way: the resident answers them on the
+    follow requests page. False when nothing changed (no Update is sent then)."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        if not await actor_store.set_manually_approves(conn, actor.id, by_hand):
+            return False
+        await _announce_update(fed, conn, actor)
+    return True
+
+
+async def _announce_update(fed: Federating, conn: Connection, actor: ActorRow) -> None:
+    """Update{actor} with the document as it is now, to the actor's followers."""
+    found = await actor_store.local_actor_with_keys(conn, actor.username)
+    assert found is not None
+    updated, keys = found
+    document = actor_document(updated, keys, fed.settings)
+    update: dict[str, Any] = {
+        "@context": document.get("@context", "https://www.w3.org/ns/activitystreams"),
+        "id": new_activity_id(fed.settings),
+        "type": "Update",
+        "actor": actor.ap_id,
+        "object": {k: v for k, v in document.items() if k != "@context"},
+        "to": [PUBLIC],
+        "cc": [actor.followers_url or actor.ap_id + "/followers"],
+    }
+    await publish(conn, fed.settings, fed.keyring, updated, update, to_followers=True)

@@ -11,6 +11,7 @@ from server.appkeys import POOL, SETTINGS
 from server.domain import accounts, profiles
 from server.portability import export
 from server.storage import account_admin as account_store
+from server.storage import actors as actor_store
 from server.storage import web_reads
 from server.web.access import federating, require_account, require_resident
 from server.web.forms import N_, Form, read_form
@@ -37,6 +38,7 @@ async def settings_context(request: web.Request, **forms: Form) -> dict[str, obj
         "profile": Form(values={"name": me.name, "summary": html_to_text(me.summary)}),
         "password": Form(),
         "deletion": Form(),
+        "pending_followers": await actor_store.count_pending_followers(request.app[POOL], me.id),
     }
     defaults.update(forms)
     return defaults

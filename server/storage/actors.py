@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from server.storage.pool import Connection, Pool, Record
+from server.storage.pool import Connection, Pool, Record, affected
 
 Db: TypeAlias = Pool | Connection
 
@@ -340,3 +340,45 @@ async def local_usage_counts(db: Db) -> UsageCounts:
 
 async def delete_keys(db: Db, actor_id: int) -> None:
     await db.execute("DELETE FROM actor_keys WHERE actor_id = $1", actor_id)
+
+
+async def pending_followers(db: Db, followed_id: int, limit: int) -> list[tuple[ActorRow, bool, datetime]]:
+    """Who asks to follow `followed_id` and waits for an answer, oldest request first:
+    each actor, whether it is on a *limited* domain, and when it asked. Gone actors are
+    left out (their follows go with them)."""
+    rows = await db.fetch(
+        f"""SELECT {_ACTOR_COLUMNS_OF_A}, a.on_limited_domain, f.created_at AS asked_at
+            FROM follows f JOIN actors a ON a.id = f.follower_id
+            WHERE f.followed_id = $1 AND f.state = 'pending' AND a.gone_at IS NULL
+            ORDER BY f.created_at, f.id
+            LIMIT $2""",
+        followed_id,
+        limit,
+    )
+    found = []
+    for row in rows:
+        values = list(row)
+        values[_AKA] = tuple(values[_AKA] or ())
+        found.append((ActorRow(*values[:_FIELDS]), bool(row["on_limited_domain"]), row["asked_at"]))
+    return found
+
+
+async def count_pending_followers(db: Db, followed_id: int) -> int:
+    value = await db.fetchval(
+        """SELECT count(*) FROM follows f JOIN actors a ON a.id = f.follower_id
+           WHERE f.followed_id = $1 AND f.state = 'pending' AND a.gone_at IS NULL""",
+        followed_id,
+    )
+    return int(value or 0)
+
+
+async def set_manually_approves(db: Db, actor_id: int, value: bool) -> bool:
+    """Whether a local person or organisation approves followers by hand; False when it
+    was so already (or the actor is not one of ours)."""
+    status = await db.execute(
+        """UPDATE actors SET manually_approves = $2, updated_at = now()
+           WHERE id = $1 AND is_local AND kind <> 'Group' AND manually_approves <> $2""",
+        actor_id,
+        value,
+    )
+    return affected(status) == 1

@@ -1,6 +1,7 @@
 """`buurtplein clean-media`, and the same pass in the background: every process that runs
 workers (`serve` with `workers` > 0, and `buurtplein worker`) cleans media once an hour
-(server.domain.media_cleanup: unattached uploads older than a day, files without a row).
+(server.domain.media_cleanup: unattached uploads older than a day, kept pictures that
+nothing shows any more, files without a row).
 A failing pass is logged and the next one comes an hour later.
 """
 
@@ -36,8 +37,15 @@ async def run_media_cleaning(
             pass
         try:
             result = await clean_media(pool, settings)
-            if result.unattached or result.orphan_files:
-                log.info("media cleaned", extra={"unattached": result.unattached, "orphan_files": result.orphan_files})
+            if result.unattached or result.orphan_files or result.unshown:
+                log.info(
+                    "media cleaned",
+                    extra={
+                        "unattached": result.unattached,
+                        "orphan_files": result.orphan_files,
+                        "unshown": result.unshown,
+                    },
+                )
         except Exception:
             log.exception("media cleaning pass failed")
 
@@ -53,8 +61,12 @@ async def clean_once(settings: Settings) -> CleanResult:
 @click.command("clean-media")
 @click.pass_context
 def clean_media_command(ctx: click.Context) -> None:
-    """Remove uploads never attached to a post (older than a day) and media files without a row."""
+    """Remove uploads never attached to a post (older than a day), kept pictures nothing
+    shows any more, and media files without a row."""
     from server.cli import _run, _settings
 
     result = _run(lambda: clean_once(_settings(ctx)))
-    click.echo(f"removed {result.unattached} unattached upload(s) and {result.orphan_files} file(s) without a row")
+    click.echo(
+        f"removed {result.unattached} unattached upload(s), {result.unshown} picture(s) nothing shows any more"
+        f" and {result.orphan_files} file(s) without a row"
+    )

@@ -9,12 +9,13 @@ answers with `Accept{Invite}` (going; capacity still holds) or `Reject{Invite}`
 with "this event is by invitation only" (server.domain.rsvp.decide_rsvp).
 
 The organiser may take back an invitation that has not been answered yet
-(`take_back_invitation`): it is removed here (the invitee can then no longer join), and a
-remote invitee is sent `Undo{Invite}` with the original Invite embedded.
+(`take_back_invitation`): it is removed here (the invitee can then no longer join), a
+local invitee's "invited" notification goes with it, and a remote invitee is sent
+`Undo{Invite}` with the original Invite embedded.
 
 Invitations from other servers to our residents, for their events, are recorded by
 `record_invitation` (server.handlers.event_invites), and removed by `remove_invitation`
-when their organiser sends `Undo{Invite}`; the resident answers on the event's page
+when their organiser sends `Undo{Invite}` (their notification goes too); the resident answers on the event's page
 (`answer_invitation`): `Accept{Invite}` or `Reject{Invite}` to the organiser.
 """
 
@@ -30,6 +31,7 @@ from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
 from server.storage import content_notifications as organiser_store
 from server.storage import events as event_store
+from server.storage import notifications as notification_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 from server.storage.events import EventRow
@@ -135,10 +137,14 @@ async def take_back_invitation(fed: Federating, inviter: ActorRow, event_ap_id: 
 
 async def remove_invitation(conn: Connection, event_object_id: int, invitee: ActorRow) -> bool:
     """An unanswered invitation removed (ours taken back, or another server's undone); a
-    local invitee is no longer a recipient of the event. False when none was open."""
+    local invitee is no longer a recipient of the event, and their "invited" notification
+    goes. False when none was open."""
     removed = await event_store.delete_invited_attendee(conn, event_object_id, invitee.id)
     if removed and invitee.is_local:
         await object_store.remove_recipient(conn, event_object_id, invitee.id)
+        event_ap_id = await event_store.event_ap_id(conn, event_object_id)
+        if event_ap_id is not None:
+            await notification_store.delete_notifications_about(conn, invitee.id, INVITE_KIND, event_ap_id)
     return removed
 
 

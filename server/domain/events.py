@@ -3,9 +3,14 @@
 Each change federates as an activity on the Event (Create, Update, Delete) to the
 organiser's followers and the event's remote attendees. Mastodon shows no Updates of
 Events, so an update or cancellation also posts a short Note (a reply to the event) to
-the followers: that is what Mastodon users see. An update keeps the picture unless it is
-given a `PictureChange`: new alt text, a new picture, or none; a picture that goes is
-removed from disk once nothing else shows it.
+the followers: that is what Mastodon users see. A resident's event may be held in a
+neighbourhood (FEP-1b12, as a post): addressed to the group (`cc` and `audience`), which
+announces it to its followers by the rules of server.domain.group_posts; its Updates and
+its Delete are announced by the local neighbourhoods that announced it. An update keeps
+the picture unless it is given a `PictureChange`: new alt text, a new picture, or none; a
+picture that goes is removed from disk once nothing else shows it. A picture kept because
+something else still showed it goes (row and file) when the last event showing it is
+edited or deleted, or otherwise at the next media housekeeping (server.domain.media_cleanup).
 """
 
 from __future__ import annotations
@@ -21,10 +26,14 @@ from server import hooks
 from server.convert.events import event_context, event_fields_document, event_update_note_text, valid_timezone
 from server.domain import posts
 from server.domain.federation_context import Federating
+from server.domain.group_posts import announce_document
 from server.domain.media import MediaRefused, clean_alt_text, remove_files
+from server.domain.membership import NotAllowed, may_post
 from server.domain.publish import new_activity_id, publish
+from server.storage import actors as actor_store
 from server.storage import events as event_store
 from server.storage import media as media_store
+from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 from server.storage.events import JOIN_MODES, EventFields, EventRow
@@ -32,6 +41,8 @@ from server.storage.objects import ObjectRow
 from server.storage.pool import Connection, Pool
 
 EVENT_VISIBILITIES = ("public", "unlisted", "followers")
+# A neighbourhood announces public and unlisted events only (as it does posts).
+NEIGHBOURHOOD_VISIBILITIES = ("public", "unlisted")
 # Run inside the transaction that stores an event change (e.g. the iCal bridge records
 # which source item the event came from), so both commit together or not at all.
 AlsoOnCreate = Callable[[Connection, ObjectRow], Awaitable[None]]
@@ -120,12 +131,20 @@ async def create_event(
     visibility: str = "public",
     also: AlsoOnCreate | None = None,
     media_ids: Sequence[int] = (),
+    neighbourhood: ActorRow | None = None,
 ) -> ObjectRow:
     """Publish a new event of `organiser` (a resident or a neighbourhood); the first of
-    `media_ids` that is the organiser's own unattached upload becomes its picture."""
+    `media_ids` that is the organiser's own unattached upload becomes its picture.
+
+    With `neighbourhood` (a Group; a resident organises) the event is held there: the
+    group is in `cc` and is the `audience`, and the group announces it like a member's
+    post (server.domain.group_posts). For our own neighbourhoods the posting rights are
+    checked first (NotAllowed); only public and unlisted events can be held there."""
     check_event(event)
     if visibility not in EVENT_VISIBILITIES:
         raise InvalidEvent(f"visibility must be one of {', '.join(EVENT_VISIBILITIES)}")
+    if neighbourhood is not None:
+        await _check_neighbourhood(fed, organiser, neighbourhood, visibility)
     event = replace(event, status="scheduled", reported_participants=None)
     picture = (await media_store.unattached_media_of(fed.pool, organiser.id, media_ids[:1]))[:1]
     if picture:
@@ -136,6 +155,8 @@ async def create_event(
             image_alt=picture[0].alt_text,
         )
     to, cc = posts.audience(organiser, visibility, [])
+    if neighbourhood is not None:
+        cc = [*cc, neighbourhood.ap_id]
     published = now_utc()
     object_id = fed.urls.object(uuid.uuid4().hex)
     document: dict[str, Any] = {
@@ -151,6 +172,8 @@ async def create_event(
         "cc": cc,
         **event_fields_document(event, 0),
     }
+    if neighbourhood is not None:
+        document["audience"] = neighbourhood.ap_id
     create = _activity("Create", organiser, document, to, cc, object_id + "/activity")
     async with fed.pool.acquire() as conn, conn.transaction():
         row = await object_store.insert_object(
@@ -176,6 +199,54 @@ async def create_event(
             await also(conn, row)
     await hooks.run_local_post_published(fed, organiser, row, create)
     return row
+
+
+async def _check_neighbourhood(fed: Federating, organiser: ActorRow, group: ActorRow, visibility: str) -> None:
+    """May `organiser` hold an event of this visibility in `group`? InvalidEvent or
+    NotAllowed says why not (bans, posting mode and suspension as for posts)."""
+    if group.kind != "Group" or organiser.kind == "Group":
+        raise InvalidEvent("a resident holds an event in a neighbourhood")
+    if visibility not in NEIGHBOURHOOD_VISIBILITIES:
+        raise InvalidEvent("an event in a neighbourhood is public or unlisted")
+    if not group.is_local:
+        return
+    hood = await neighbourhood_store.neighbourhood_by_actor_id(fed.pool, group.id)
+    if hood is None:
+        raise InvalidEvent(f"{group.ap_id} is not a neighbourhood")
+    async with fed.pool.acquire() as conn:
+        if await may_post(conn, hood, organiser) == "refuse":
+            raise NotAllowed(f"{organiser.ap_id} may not post in {group.ap_id}")
+
+
+async def _announcing_neighbourhoods(conn: Connection, ap_id: str) -> list[ActorRow]:
+    """Our neighbourhoods that announced this event (a moderator approved it, or it needed
+    no approval)."""
+    found = []
+    for group_id in await neighbourhood_store.groups_of_object(conn, ap_id):
+        post = await neighbourhood_store.group_post(conn, group_id, ap_id)
+        group = await actor_store.actor_by_id(conn, group_id) if post and post.state == "announced" else None
+        if group is not None and group.is_local:
+            found.append(group)
+    return found
+
+
+async def _announce_in_neighbourhoods(
+    conn: Connection, fed: Federating, ap_id: str, signed: dict[str, Any], groups: list[ActorRow] | None = None
+) -> None:
+    """Each neighbourhood that announced the event announces the organiser's signed
+    Update or Delete of it to its followers, so they learn of a change or cancellation."""
+    for group in groups if groups is not None else await _announcing_neighbourhoods(conn, ap_id):
+        announce = announce_document(fed, group, signed)
+        await publish(conn, fed.settings, fed.keyring, group, announce, to_followers=True)
+
+
+async def _remote_group_inboxes(conn: Connection, document: dict[str, Any]) -> list[str]:
+    """The inbox of the remote neighbourhood the event is held in (its `audience`), if any."""
+    audience = document.get("audience")
+    group = await actor_store.actor_by_ap_id(conn, audience) if isinstance(audience, str) else None
+    if group is None or group.is_local or group.kind != "Group" or group.gone_at is not None:
+        return []
+    return [group.delivery_inbox]
 
 
 async def own_event(fed: Federating, organiser: ActorRow, ap_id: str) -> EventRow:
@@ -243,7 +314,9 @@ async def update_event(
             "Update", organiser, document, document.get("to", []), document.get("cc", []), new_activity_id(fed.settings)
         )
         inboxes = await event_store.attendee_inboxes(conn, current.object_id)
-        await publish(conn, fed.settings, fed.keyring, organiser, update, inboxes=inboxes, to_followers=True)
+        inboxes += await _remote_group_inboxes(conn, document)
+        signed = await publish(conn, fed.settings, fed.keyring, organiser, update, inboxes=inboxes, to_followers=True)
+        await _announce_in_neighbourhoods(conn, fed, ap_id, signed)
         if also is not None:
             await also(conn)
     if files:
@@ -286,22 +359,33 @@ async def _with_picture(
 
 async def _forget_picture(fed: Federating, conn: Connection, object_id: int, url: str) -> list[str]:
     """Forget the event's own medium behind `url` (the picture it no longer shows) unless
-    something else still shows that URL; the file names to remove after the commit."""
+    something else still shows that URL — and a medium of another post or event that was
+    kept only because this event showed its URL; the file names to remove after the commit."""
     media = await media_store.media_of_object(conn, object_id)
     names = [m.file_name for m in media if fed.urls.media(m.file_name) == url]
-    if not names:
-        return []  # a remote picture, or not ours to remove
-    return await media_store.forget_unused_media(conn, object_id, names, url)
+    files = await media_store.forget_unused_media(conn, object_id, names, url) if names else []
+    return files + await _forget_kept_elsewhere(fed, conn, url)
 
 
-async def _forget_media(fed: Federating, conn: Connection, object_id: int) -> list[str]:
+async def _forget_kept_elsewhere(fed: Federating, conn: Connection, url: str | None) -> list[str]:
+    """The medium behind our `url` when it was kept for another (deleted or edited) post
+    only because something showed it, and nothing does any more; its file name, to remove."""
+    prefix = fed.urls.media("")
+    if url is None or not url.startswith(prefix) or "/" in url[len(prefix) :]:
+        return []
+    return await media_store.forget_media_shown_by_nothing(conn, prefix, 1, [url[len(prefix) :]])
+
+
+async def _forget_media(fed: Federating, conn: Connection, object_id: int, shown: str | None) -> list[str]:
     """Forget every medium of the (deleted) event unless something else still shows its
-    URL; the file names to remove after the commit."""
+    URL, and the medium of another post kept only because this event showed its URL
+    (`shown`, the event's picture) when nothing else does; the file names to remove after
+    the commit."""
     files: list[str] = []
     for medium in await media_store.media_of_object(conn, object_id):
         url = fed.urls.media(medium.file_name)
         files += await media_store.forget_unused_media(conn, object_id, [medium.file_name], url)
-    return files
+    return files + await _forget_kept_elsewhere(fed, conn, shown)
 
 
 async def cancel_event(fed: Federating, organiser: ActorRow, ap_id: str) -> dict[str, Any]:
@@ -328,8 +412,11 @@ async def delete_event(fed: Federating, organiser: ActorRow, ap_id: str) -> None
     )
     async with fed.pool.acquire() as conn, conn.transaction():
         inboxes = await event_store.attendee_inboxes(conn, current.object_id)
+        stored = await object_store.object_by_ap_id(conn, ap_id)
+        inboxes += await _remote_group_inboxes(conn, (stored.document if stored else None) or {})
+        groups = await _announcing_neighbourhoods(conn, ap_id)
         await object_store.tombstone_object(conn, ap_id, organiser.ap_id, organiser.id)
-        await publish(
+        signed = await publish(
             conn,
             fed.settings,
             fed.keyring,
@@ -338,7 +425,8 @@ async def delete_event(fed: Federating, organiser: ActorRow, ap_id: str) -> None
             inboxes=inboxes,
             to_followers=current.visibility != "direct",
         )
-        files = await _forget_media(fed, conn, current.object_id)
+        await _announce_in_neighbourhoods(conn, fed, ap_id, signed, groups)
+        files = await _forget_media(fed, conn, current.object_id, current.fields.image_url)
     await remove_files(fed.settings, files)  # the Delete is queued: the picture goes from disk
 
 

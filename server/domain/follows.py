@@ -81,25 +81,40 @@ async def block(fed: Federating, blocker: ActorRow, target: ActorRow) -> None:
             await publish(conn, fed.settings, fed.keyring, blocker, activity, inboxes=[target.inbox_url])
 
 
+def _answer(fed: Federating, kind: str, target: ActorRow, follower: ActorRow, follow_id: str) -> dict[str, Any]:
+    """Accept or Reject of the Follow `follow_id` of `target` by `follower`."""
+    return {
+        "@context": AS,
+        "id": new_activity_id(fed.settings),
+        "type": kind,
+        "actor": target.ap_id,
+        "to": [follower.ap_id],
+        "object": {"id": follow_id, "type": "Follow", "actor": follower.ap_id, "object": target.ap_id},
+    }
+
+
 async def approve_follow(fed: Federating, target: ActorRow, follower: ActorRow) -> bool:
-    """Accept a pending follow of `target` (a neighbourhood that approves followers)."""
+    """Accept a pending follow of `target` (an actor that approves followers by hand, or a
+    follower on a *limited* domain)."""
     async with fed.pool.acquire() as conn, conn.transaction():
         follow_id = await follow_store.follow_ap_id(conn, follower.id, target.id)
         if follow_id is None or not await follow_store.accept_follow(conn, follower.id, target.id):
             return False
         if not follower.is_local:
-            accept: dict[str, Any] = {
-                "@context": AS,
-                "id": new_activity_id(fed.settings),
-                "type": "Accept",
-                "actor": target.ap_id,
-                "to": [follower.ap_id],
-                "object": {
-                    "id": follow_id,
-                    "type": "Follow",
-                    "actor": follower.ap_id,
-                    "object": target.ap_id,
-                },
-            }
+            accept = _answer(fed, "Accept", target, follower, follow_id)
             await publish(conn, fed.settings, fed.keyring, target, accept, inboxes=[follower.inbox_url])
+    return True
+
+
+async def refuse_follow(fed: Federating, target: ActorRow, follower: ActorRow) -> bool:
+    """Refuse a pending follow of `target`: it is deleted and a remote follower's server gets
+    Reject{Follow}. False when no follow of `target` by `follower` is pending."""
+    async with fed.pool.acquire() as conn, conn.transaction():
+        follow_id = await follow_store.follow_ap_id(conn, follower.id, target.id)
+        if follow_id is None or await follow_store.follow_state(conn, follower.id, target.id) != "pending":
+            return False
+        await follow_store.delete_follow(conn, follower.id, target.id)
+        if not follower.is_local:
+            reject = _answer(fed, "Reject", target, follower, follow_id)
+            await publish(conn, fed.settings, fed.keyring, target, reject, inboxes=[follower.inbox_url])
     return True

@@ -1,4 +1,9 @@
-"""Follow, Accept, Reject and Undo{Follow}."""
+"""Follow, Accept, Reject and Undo{Follow}.
+
+A Follow of one of our actors is accepted at once, unless the actor approves followers by
+hand or the follower is on a *limited* domain: then it waits as a follow request
+(server.domain.follows.approve_follow / refuse_follow). An accepted follow stays accepted
+when the same actor sends Follow again."""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
+from server.storage import instance_policy
+from server.storage.actors import ActorRow
+from server.storage.pool import Connection
 
 
 @dispatcher.on("Follow")
@@ -24,9 +32,11 @@ async def on_follow(ctx: HandlerContext, activity: Activity) -> Result:
         target = await actor_store.actor_by_ap_id(conn, target_id)
         if target is None or not target.is_local:
             return Skipped("Follow of an unknown actor")
-        state = "pending" if target.manually_approves else "accepted"
+        current = await follow_store.follow_state(conn, ctx.sender.id, target.id)
+        state = await follow_decision(conn, ctx.sender, target, current)
         await follow_store.upsert_follow(conn, activity["id"], ctx.sender.id, target.id, state)
-        await notify(conn, target.id, "follow" if state == "accepted" else "follow_request", ctx.sender.id, None)
+        if current != "accepted":
+            await notify(conn, target.id, "follow" if state == "accepted" else "follow_request", ctx.sender.id, None)
         if state == "accepted":
             await publish(
                 conn,
@@ -37,6 +47,21 @@ async def on_follow(ctx: HandlerContext, activity: Activity) -> Result:
                 inboxes=[ctx.sender.inbox_url],
             )
     return Handled(f"follow {state}")
+
+
+async def follow_decision(conn: Connection, follower: ActorRow, target: ActorRow, current: str | None) -> str:
+    """accepted | pending: what a remote actor's Follow of one of our actors gets, given the
+    `current` state of their follow (None: none yet). A follow that is already accepted
+    stays accepted (a repeated Follow is answered again); else it
+    waits for the target's approval when the target approves followers by hand or the
+    follower is on a *limited* domain (as Mastodon does for limited accounts)."""
+    if current == "accepted":
+        return "accepted"
+    if target.manually_approves:
+        return "pending"
+    if not follower.is_local and await instance_policy.is_limited_domain(conn, follower.domain):
+        return "pending"
+    return "accepted"
 
 
 def accept_document(ctx: HandlerContext, actor: str, follow: Activity, kind: str = "Accept") -> Activity:

@@ -9,10 +9,18 @@ post's page such as https://server.example/@name/123) is followed to that id, an
 object is fetched again from there: only what the server at the object's origin says
 counts. Its owner (`attributedTo`, or for a Mobilizon group event the member in `actor`)
 must be on the same origin and not blocked. A post (Note, Article, Page) is taken in only
-when it is public or unlisted. Anything else (an actor, a collection) is left alone."""
+when it is public or unlisted. Anything else (an actor, a collection) is left alone.
+
+A page URL followed to an id is remembered (`PAGE_IDS`: in memory, per process, at most
+`PAGE_IDS_MAX` URLs for `PAGE_IDS_TTL_SECONDS` each, the least recently used forgotten
+first), so that searching the same page again finds the stored object without fetching
+the page; after a restart, or an hour later, the page is fetched once more."""
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from activitypub.audience import Visibility, classify
@@ -30,10 +38,58 @@ from server.storage.objects import ObjectRow
 from server.storage.pool import Pool
 from server.urls import Urls
 
+PAGE_IDS_MAX = 2000
+PAGE_IDS_TTL_SECONDS = 3600.0
 POSTS = ("Note", "Article", "Page")
 LOOKED_UP = ("Event", "Question", *POSTS)
 OPEN_VISIBILITIES = (Visibility.PUBLIC, Visibility.UNLISTED)
 assert all(kind in CONTENT_TYPES for kind in LOOKED_UP)
+
+
+class PageIds:
+    """Page URL -> object id, learned by following pages to ids: bounded in size (the
+    least recently used goes first) and in time (an entry is good for `ttl` seconds).
+    Keyed by our own base URL too, so instances sharing a process never share answers."""
+
+    def __init__(
+        self,
+        max_size: int = PAGE_IDS_MAX,
+        ttl: float = PAGE_IDS_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
+        self._max_size = max_size
+        self._ttl = ttl
+        self._clock = clock
+
+    def get(self, settings: Settings, page_url: str) -> str | None:
+        key = (settings.base_url, page_url)
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        if self._clock() - found[1] > self._ttl:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return found[0]
+
+    def remember(self, settings: Settings, page_url: str, object_id: str) -> None:
+        key = (settings.base_url, page_url)
+        self._entries[key] = (object_id, self._clock())
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+PAGE_IDS = PageIds()
+
+
+def remembered_id(settings: Settings, url: str) -> str:
+    """The object id a page URL was last followed to (while remembered), else `url`."""
+    return PAGE_IDS.get(settings, url) or url
 
 
 def _sender_of(document: dict[str, Any]) -> str | None:
@@ -52,17 +108,22 @@ async def _stored_as_kind(pool: Pool, row: ObjectRow) -> bool:
     return row.type in POSTS
 
 
-async def _document_at(remote: RemoteActors, url: str) -> dict[str, Any] | None:
+async def _document_at(settings: Settings, remote: RemoteActors, url: str) -> dict[str, Any] | None:
     """The object document `url` names, as its own id serves it: a page URL whose AS2
-    answer carries another id is fetched again from that id, which must answer with it."""
-    document = await remote.fetch_document(url)
+    answer carries another id is fetched again from that id, which must answer with it
+    (and the page's id is remembered; a remembered page is not fetched again)."""
+    remembered = PAGE_IDS.get(settings, url)
+    document = await remote.fetch_document(remembered or url)
     object_id = get_id(document) if document is not None else None
     if document is None or object_id is None:
         return None
+    if remembered is not None:
+        return document if object_id == remembered else None
     if object_id != url:
         document = await remote.fetch_document(object_id)
         if document is None or get_id(document) != object_id:
             return None
+        PAGE_IDS.remember(settings, url, object_id)
     return document
 
 
@@ -86,11 +147,14 @@ async def fetch_remote_object(
 ) -> ObjectRow | None:
     """The post, event or poll at `url`, fetched from its server and stored (or already
     stored under its id); None when it is not one we take in, cannot be fetched, or its
-    owner is blocked. Objects known under `url` are not fetched again (the caller looks
-    those up first)."""
+    owner is blocked. Objects known under `url`, or under the id a remembered page URL was
+    followed to, are not fetched again (the caller looks those up first: `remembered_id`)."""
     if Urls(settings).is_local(url):
         return None
-    document = await _document_at(remote, url)
+    remembered = PAGE_IDS.get(settings, url)
+    if remembered is not None and (stored := await _known(pool, remembered)) is not None:
+        return stored  # a page followed before, to an object stored here: nothing fetched
+    document = await _document_at(settings, remote, url)
     if document is None or not _taken_in(document):
         return None
     object_id = str(get_id(document))

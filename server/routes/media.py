@@ -1,6 +1,8 @@
 """GET /media/{file}: uploaded images, served so that a browser can only ever show them
 as images: `X-Content-Type-Options: nosniff`, a CSP that allows nothing (and sandboxes),
-`Content-Disposition: inline` with a neutral file name. Media of a deleted post are gone.
+`Content-Disposition: inline` with a neutral file name. Media of a deleted post are gone,
+except an event picture that something else still shows (another event, an actor's icon or
+header): it is served as long as that lasts, never to more readers than before.
 
 Media of public and unlisted posts are served to anyone and may be cached publicly. Media
 of other posts (followers only, members only, direct) are served only to a reader who may
@@ -19,6 +21,7 @@ from server.domain.media import media_directory
 from server.routes.authorized_fetch import SIGNED_BY, is_signed, verified_owner
 from server.storage import actors as actor_store
 from server.storage import media as media_store
+from server.urls import Urls
 from server.web.sessions import current_actor
 
 _FILE_NAME = re.compile(r"[A-Za-z0-9_-]{16,64}\.(?:jpg|png|webp|gif)")
@@ -36,9 +39,10 @@ async def get_media(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="not found", headers=SECURITY_HEADERS)
     pool = request.app[POOL]
     medium = await media_store.media_by_file_name(pool, name)
-    access = await media_store.media_access(pool, name, None) if medium is not None else None
+    url = Urls(request.app[SETTINGS]).media(name)
+    access = await media_store.media_access(pool, name, None, url) if medium is not None else None
     if medium is not None and access is None:
-        access = await media_store.media_access(pool, name, await _viewer_id(request))
+        access = await media_store.media_access(pool, name, await _viewer_id(request), url)
     if medium is None or access is None:
         raise web.HTTPNotFound(text="not found", headers=SECURITY_HEADERS)
     path = media_directory(request.app[SETTINGS]) / medium.file_name

@@ -4,7 +4,9 @@
 Both take a picture with required alt text, through the same upload path as posts
 (server.domain.media: size and pixel limits, re-encoded without EXIF); errors show next
 to the image field. The edit form keeps the current picture, changes its alt text,
-replaces it or removes it, and works for the organiser whatever the event's visibility."""
+replaces it or removes it, and works for the organiser whatever the event's visibility.
+A resident may hold a new public or unlisted event in a neighbourhood they are a member
+of and may post in (the `neighbourhood` field): the group announces it like a post."""
 
 from __future__ import annotations
 
@@ -20,12 +22,14 @@ from server.config import Settings
 from server.convert.events import valid_timezone
 from server.domain import events as event_domain
 from server.domain import media
+from server.domain.membership import NotAllowed, may_post
 from server.domain.upload_discard import discard_uploads
 from server.routes.pages_events import organising_actor, path_of, picture_of
 from server.routes.pages_residents import html_to_text, text_to_html
 from server.storage import actors as actor_store
 from server.storage import events as event_store
 from server.storage import memberships as membership_store
+from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
 from server.storage import web_reads
 from server.storage.actors import ActorRow
@@ -39,6 +43,7 @@ from server.web.upload_limits import allow_upload
 FIELDS = (
     "organiser", "name", "description", "starts", "ends", "timezone", "place_name", "street_address",
     "postal_code", "locality", "latitude", "longitude", "online_url", "capacity", "join_mode", "visibility",
+    "neighbourhood",
 )  # fmt: skip
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
 COMPOSE_PATH = "/compose/event"
@@ -159,6 +164,37 @@ async def organisers(request: web.Request, me: ActorRow) -> list[ActorRow]:
     return choices
 
 
+async def member_neighbourhoods(request: web.Request, me: ActorRow) -> list[ActorRow]:
+    """The neighbourhoods `me` may hold an event in: accepted member, allowed to post."""
+    pool = request.app[POOL]
+    choices = []
+    for row in await web_reads.list_neighbourhoods(pool):
+        found = await membership_store.membership(pool, row.actor_id, me.id)
+        if found is None or found.state != "accepted":
+            continue
+        hood = await neighbourhood_store.neighbourhood_by_actor_id(pool, row.actor_id)
+        async with pool.acquire() as conn:
+            allowed = hood is not None and await may_post(conn, hood, me) != "refuse"
+        group = await actor_store.actor_by_id(pool, row.actor_id) if allowed else None
+        if group is not None:
+            choices.append(group)
+    return choices
+
+
+def held_in(form: Form, organiser: ActorRow | None, choices: list[ActorRow], visibility: str) -> ActorRow | None:
+    """The neighbourhood chosen to hold the event (None: none, or a neighbourhood
+    organises it); a choice not in the list or with the wrong visibility fails the field."""
+    name = form.value("neighbourhood").strip()
+    if not name or organiser is None or organiser.kind == "Group":
+        return None
+    group = next((g for g in choices if g.username == name), None)
+    if group is None:
+        form.fail("neighbourhood", N_("Choose a neighbourhood from the list."))
+    elif visibility not in event_domain.NEIGHBOURHOOD_VISIBILITIES:
+        form.fail("neighbourhood", N_("An event in a neighbourhood is public or unlisted."))
+    return group
+
+
 async def default_timezone(request: web.Request, username: str) -> str:
     group = await actor_store.local_actor(request.app[POOL], username) if username else None
     found = await web_reads.neighbourhood_of(request.app[POOL], group.id) if group else None
@@ -174,6 +210,7 @@ async def compose_context(
         "action": action,
         "editing": action != COMPOSE_PATH,
         "organisers": await organisers(request, me),
+        "neighbourhoods": [] if action != COMPOSE_PATH else await member_neighbourhoods(request, me),
         "join_modes": JOIN_CHOICES,
         "visibilities": VISIBILITY_CHOICES,
         "max_image_kib": request.app[SETTINGS].media_max_bytes // 1024,
@@ -185,7 +222,8 @@ async def compose_context(
 async def compose_event_page(request: web.Request) -> web.Response:
     me = await require_resident(request)
     neighbourhood = request.query.get("neighbourhood", "")[:40]
-    form = Form(values={"organiser": neighbourhood, "timezone": await default_timezone(request, neighbourhood)})
+    values = {"organiser": neighbourhood, "neighbourhood": neighbourhood}
+    form = Form(values={**values, "timezone": await default_timezone(request, neighbourhood)})
     return render(request, "compose_event.html", await compose_context(request, me, form, COMPOSE_PATH))
 
 
@@ -250,6 +288,7 @@ async def publish_event(request: web.Request, me: ActorRow, data: MultiDictProxy
     visibility = form.value("visibility") or "public"
     if visibility not in {value for value, _ in VISIBILITY_CHOICES}:
         form.fail("visibility", N_("Choose who may see it."))
+    group = held_in(form, organiser, await member_neighbourhoods(request, me), visibility)
     fields = parse_event(form)
     media_id = None
     if picture is not None and fields is not None and organiser is not None and form.is_valid:
@@ -259,14 +298,22 @@ async def publish_event(request: web.Request, me: ActorRow, data: MultiDictProxy
             form.fail("image", N_("Choose the image again: it is not kept when the form has an error."))
         context = await compose_context(request, me, form, COMPOSE_PATH)
         return render(request, "compose_event.html", context, status=400)
-    row = await event_domain.create_event(
-        federating(request),
-        organiser,
-        fields,
-        text_to_html(form.value("description")),
-        visibility=visibility,
-        media_ids=[media_id] if media_id is not None else [],
-    )
+    try:
+        row = await event_domain.create_event(
+            federating(request),
+            organiser,
+            fields,
+            text_to_html(form.value("description")),
+            visibility=visibility,
+            media_ids=[media_id] if media_id is not None else [],
+            neighbourhood=group,
+        )
+    except NotAllowed:  # the rights changed since the list was made
+        if media_id is not None:
+            await discard_uploads(request.app[POOL], request.app[SETTINGS], organiser, [media_id])
+        form.fail("neighbourhood", N_("You may not post in this neighbourhood."))
+        context = await compose_context(request, me, form, COMPOSE_PATH)
+        return render(request, "compose_event.html", context, status=403)
     raise redirect(path_of(request, row.ap_id))
 
 

@@ -19,8 +19,10 @@ from server.domain import rsvp as rsvp_domain
 from server.domain.feeds import FeedLink, feed_links
 from server.storage import actors as actor_store
 from server.storage import events as event_store
+from server.storage import instance_policy as policy_store
 from server.storage import media as media_store
 from server.storage import memberships as membership_store
+from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 from server.storage.calendar_events import EventRow as ListedEvent
@@ -94,6 +96,25 @@ async def organising_actor(pool: Pool, me: ActorRow | None, event: EventRow) -> 
         return None
     found = await membership_store.membership(pool, organiser.id, me.id)
     return organiser if found is not None and found.is_moderator else None
+
+
+async def author_limited(pool: Pool, obj: ObjectRow) -> bool:
+    """The remote author of an event or poll is on a *limited* domain: its page says so, as
+    a post's page does (server.routes.pages_posts)."""
+    return (
+        not obj.is_local and obj.actor_id is not None and bool(await policy_store.limited_among(pool, [obj.actor_id]))
+    )
+
+
+async def held_in(pool: Pool, obj: ObjectRow) -> list[ActorRow]:
+    """The neighbourhoods (ours or remote) that announced the event: it is held there."""
+    found = []
+    for group_id in await neighbourhood_store.groups_of_object(pool, obj.ap_id):
+        post = await neighbourhood_store.group_post(pool, group_id, obj.ap_id)
+        group = await actor_store.actor_by_id(pool, group_id) if post and post.state == "announced" else None
+        if group is not None and group.id != obj.actor_id:
+            found.append(group)
+    return found
 
 
 def takes_answers(event: EventRow, now: datetime) -> bool:
@@ -173,6 +194,8 @@ async def event_page(
         "path": page_path(obj, request.app[SETTINGS].base_url),
         "edit_path": path_of(request, obj.ap_id) + "/edit" if obj.is_local else "",
         "is_remote": not obj.is_local,
+        "neighbourhoods": await held_in(pool, obj),
+        "author_limited": await author_limited(pool, obj),
         "rsvp_error": error,
         "attendee_error": attendee_error,
         "image": await picture_of(request, fields),

@@ -13,7 +13,7 @@ from server.appkeys import POOL, SETTINGS
 from server.convert.polls import MAX_OPTION_NAME
 from server.domain import polls as poll_domain
 from server.routes.pages_event_form import VISIBILITY_CHOICES, parse_local_time
-from server.routes.pages_events import path_of, viewable_object
+from server.routes.pages_events import author_limited, path_of, viewable_object
 from server.routes.pages_residents import text_to_html
 from server.storage import actors as actor_store
 from server.storage import polls as poll_store
@@ -59,6 +59,7 @@ async def poll_page(request: web.Request, obj: ObjectRow, *, error: str = "", st
         "poll": poll,
         "author_name": (author.name or author.username) if author else obj.attributed_to,
         "author_url": (author.url or author.ap_id) if author else obj.attributed_to,
+        "author_limited": await author_limited(pool, obj),
         "options": [(o, percentage(o.votes, total)) for o in counts],
         "voters": await poll_store.voters_count(pool, poll),
         "my_positions": mine,

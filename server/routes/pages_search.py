@@ -11,7 +11,7 @@ from aiohttp import web
 
 from server.appkeys import HTTP, KEYRING, POOL, REMOTE, SETTINGS
 from server.domain import handles
-from server.handlers.lookup import fetch_remote_object
+from server.handlers.lookup import fetch_remote_object, remembered_id
 from server.storage import actors as actor_store
 from server.storage import instance_policy as policy_store
 from server.storage import web_reads
@@ -43,11 +43,12 @@ async def remote_lookup(request: web.Request, query: str) -> ActorRow | None:
 
 
 async def known_object(request: web.Request, query: str, reader_id: int | None) -> ObjectRow | None:
-    """A post, event or poll this server already has at the URL `query`, when the reader
-    may see it (its page is then one click away)."""
+    """A post, event or poll this server already has at the URL `query` (its id, or a page
+    URL remembered as followed to its id), when the reader may see it (its page is then one
+    click away)."""
     if not query.startswith(("https://", "http://")):
         return None
-    return await readable_object(request.app[POOL], query, reader_id)
+    return await readable_object(request.app[POOL], remembered_id(request.app[SETTINGS], query), reader_id)
 
 
 async def fetched_object(request: web.Request, query: str, reader_id: int | None) -> ObjectRow | None:
@@ -85,7 +86,7 @@ async def search(request: web.Request) -> web.Response:
         elif found is None:
             context["message"] = N_("Nothing was found at that address.")
     else:
-        context["actors"] = await web_reads.search_actors(pool, query)
+        context["actors"] = await web_reads.search_actors(pool, query, me.id if me else None)
     found_actors = context["actors"]
     ids = [a.id for a in found_actors] if isinstance(found_actors, list) else []
     context["limited_ids"] = await policy_store.limited_among(pool, ids) if ids else set()

@@ -1,6 +1,7 @@
 """SQL for the public feeds and the public API: only public, undeleted posts of actors that
 are neither gone nor on a blocked domain, and only discoverable local neighbourhoods.
-Posts by actors on a *limited* domain appear only in that actor's own feed.
+Posts by actors on a *limited* domain appear only in that actor's own feed, and in a
+neighbourhood's feed when a moderator approved them into that neighbourhood.
 
 Every query here goes through `_PUBLIC_POST` (for posts) or `_PUBLIC_NEIGHBOURHOOD` (for
 neighbourhoods); nothing in this module can return a followers-only, members-only,
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from server.storage.actors import Db
+from server.storage.visibility import approved_in
 
 FEED_TYPES = ("Note", "Article", "Page", "Event", "Question")
 
@@ -119,12 +121,15 @@ def post_conditions(scope: PostScope, arg: Callable[[Any], str]) -> list[str]:
     where = [_PUBLIC_POST]
     if scope.local_only:
         where.append("o.is_local")
+    group = arg(scope.neighbourhood_id) if scope.neighbourhood_id is not None else None
     if scope.author_id is not None:
         where.append(f"o.actor_id = {arg(scope.author_id)}")
+    elif group is not None:  # a moderator's approval into this neighbourhood overrides the limit
+        where.append(f"({NOT_LIMITED_ACTOR} OR {approved_in('o', group)})")
     else:
         where.append(NOT_LIMITED_ACTOR)
-    if scope.neighbourhood_id is not None:
-        where.append(IN_NEIGHBOURHOOD.format(group=arg(scope.neighbourhood_id)))
+    if group is not None:
+        where.append(IN_NEIGHBOURHOOD.format(group=group))
     if scope.tag is not None:
         where.append(HAS_TAG.format(tag=arg(scope.tag)))
     return where

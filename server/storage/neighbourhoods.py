@@ -153,7 +153,8 @@ async def decide_group_post(
     db: Db, group_id: int, object_id: int, state: str, *, from_state: str, announce_id: str | None = None
 ) -> bool:
     status = await db.execute(
-        """UPDATE group_posts SET state = $3, decided_at = now(), announce_id = coalesce($5, announce_id)
+        """UPDATE group_posts SET state = $3, decided_at = now(), announce_id = coalesce($5, announce_id),
+               approved = ($3 = 'announced' AND $4 = 'queued')
            WHERE group_id = $1 AND object_id = $2 AND state = $4""",
         group_id,
         object_id,

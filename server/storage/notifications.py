@@ -79,6 +79,18 @@ async def notifications_for(
     return [NotificationRow(**dict(r)) for r in rows]
 
 
+async def delete_notifications_about(db: Db, recipient_id: int, kind: str, object_ap_id: str) -> int:
+    """Forget the recipient's notifications of `kind` about an object (e.g. an invitation
+    taken back); returns how many went."""
+    status = await db.execute(
+        "DELETE FROM notifications WHERE recipient_id = $1 AND kind = $2 AND object_ap_id = $3",
+        recipient_id,
+        kind,
+        object_ap_id,
+    )
+    return affected(status)
+
+
 async def count_unread(db: Db, recipient_id: int) -> int:
     return int(
         await db.fetchval(

@@ -7,7 +7,8 @@ Each followed actor contributes at most one page through an index (LATERAL … L
 the cost grows with the number of followed actors, not with the size of the table.
 
 A post by an actor on a *limited* domain (reached through a boost, a neighbourhood or an
-`audience`) is shown only when the resident follows its author (or wrote it).
+`audience`) is shown only when the resident follows its author (or wrote it), or follows
+a neighbourhood whose moderator approved the post into it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from __future__ import annotations
 from server.storage.actors import Db
 from server.storage.objects import ObjectRow
 from server.storage.pool import Connection
-from server.storage.visibility import limited_hidden_from, not_blocked_by, object_columns, visible_to
+from server.storage.visibility import (
+    approved_for_follower,
+    limited_hidden_from,
+    not_blocked_by,
+    object_columns,
+    visible_to,
+)
 
 MAX_PAGE = 100
 
@@ -52,7 +59,7 @@ WITH followed AS (
 )
 SELECT {object_columns("o")} FROM objects o
 WHERE o.id IN (SELECT id FROM picked) AND {not_blocked_by("o", "$1")}
-  AND NOT {limited_hidden_from("o", "$1")}
+  AND NOT ({limited_hidden_from("o", "$1")} AND NOT {approved_for_follower("o", "$1")})
 ORDER BY o.id DESC LIMIT $3
 """
 

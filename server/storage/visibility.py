@@ -68,3 +68,22 @@ def limited_hidden_from(alias: str, viewer: str) -> str:
                    {alias}.actor_id <> {viewer}::bigint AND NOT EXISTS (
                        SELECT 1 FROM follows lim_f WHERE lim_f.follower_id = {viewer}::bigint
                          AND lim_f.followed_id = {alias}.actor_id AND lim_f.state = 'accepted'))))"""
+
+
+def approved_in(alias: str, group: str) -> str:
+    """SQL: a moderator approved `alias` from the queue of the neighbourhood whose actor id
+    is `group` (an expression), and it is still announced there (group_posts.approved,
+    migration 0023). Such an approval overrides a *limited* domain for that post in that
+    neighbourhood's own lists."""
+    return f"""EXISTS (SELECT 1 FROM group_posts lim_g WHERE lim_g.group_id = {group}
+                   AND lim_g.object_id = {alias}.id AND lim_g.state = 'announced' AND lim_g.approved)"""
+
+
+def approved_for_follower(alias: str, viewer: str) -> str:
+    """SQL: a moderator approved `alias` into a neighbourhood the viewer (parameter
+    `viewer`) follows (accepted), and it is still announced there. The home timeline shows
+    such a post by an actor on a *limited* domain to the neighbourhood's followers."""
+    return f"""({viewer}::bigint IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM group_posts lim_g JOIN follows lim_gf ON lim_gf.followed_id = lim_g.group_id
+                   WHERE lim_g.object_id = {alias}.id AND lim_g.state = 'announced' AND lim_g.approved
+                     AND lim_gf.follower_id = {viewer}::bigint AND lim_gf.state = 'accepted'))"""

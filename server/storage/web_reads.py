@@ -2,7 +2,9 @@
 replies, a home timeline and search. Visibility is applied here: public pages see public
 posts only; the home timeline uses the shared `visible_to` predicate for its reader.
 Shared lists (a neighbourhood's posts, replies, a hashtag search) leave out posts by actors
-on a *limited* domain (`visibility.limited_author`); an actor's own list does not."""
+on a *limited* domain (`visibility.limited_author`), except on a neighbourhood's page the
+posts a moderator approved into it (`visibility.approved_in`); an actor's own list does
+not. Name search leaves out actors on a limited domain unless the searcher follows them."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 from server.storage import timelines
 from server.storage.actors import ActorRow, Db, actor_by_id
 from server.storage.objects import ObjectRow
-from server.storage.visibility import limited_author, object_columns
+from server.storage.visibility import approved_in, limited_author, object_columns
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ _POST_SELECT = f"""SELECT {object_columns("o")}, au.name AS a_name, au.username 
 async def neighbourhood_posts(db: Db, group: ActorRow, limit: int = 20) -> list[PostView]:
     """Public posts by the neighbourhood, addressed to it (`audience`) or announced by it,
     newest first: three index walks (actor, audience, group_posts), one statement. Events
-    are left out: the page lists the upcoming ones on their own."""
+    are left out: the page lists the upcoming ones on their own. Posts by actors on a
+    *limited* domain are left out unless a moderator approved them into this neighbourhood."""
     rows = await db.fetch(
         _POST_SELECT
         + """ WHERE o.id IN (
@@ -90,9 +93,11 @@ async def neighbourhood_posts(db: Db, group: ActorRow, limit: int = 20) -> list[
                 (SELECT object_id FROM group_posts WHERE group_id = $1 AND state = 'announced'
                  ORDER BY object_id DESC LIMIT $3 * 4))
               AND o.deleted_at IS NULL AND o.visibility = 'public' AND o.type NOT IN ('Tombstone', 'Event')
-              AND NOT """
+              AND (NOT """
         + limited_author("o")
-        + """
+        + " OR "
+        + approved_in("o", "$1")
+        + """)
               ORDER BY o.id DESC LIMIT $3""",
         group.id,
         group.ap_id,
@@ -156,16 +161,22 @@ async def public_replies(db: Db, ap_id: str, limit: int = 100) -> list[PostView]
     return _post_views(rows)
 
 
-async def search_actors(db: Db, text: str, limit: int = 20) -> list[ActorRow]:
-    """Discoverable actors whose name or username contains `text` (local first)."""
+async def search_actors(db: Db, text: str, viewer_id: int | None = None, limit: int = 20) -> list[ActorRow]:
+    """Discoverable actors whose name or username contains `text` (local first). Actors on
+    a *limited* domain are left out unless `viewer_id` follows them (accepted); an exact
+    address (`name@host`, a URL) still finds them, but that lookup is not a name search."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     ids = await db.fetch(
         """SELECT id FROM actors
            WHERE discoverable AND gone_at IS NULL AND kind <> 'Application'
              AND (username ILIKE $1 OR name ILIKE $1)
+             AND (NOT on_limited_domain OR EXISTS (
+                 SELECT 1 FROM follows f WHERE f.follower_id = $3::bigint AND f.followed_id = actors.id
+                   AND f.state = 'accepted'))
            ORDER BY is_local DESC, lower(username) LIMIT $2""",
         pattern,
         limit,
+        viewer_id,
     )
     found = [await actor_by_id(db, int(r["id"])) for r in ids]
     return [a for a in found if a is not None]

@@ -4,7 +4,9 @@ document, keeps it through an edit, and loses it from disk when the event is del
 (unless another event or an actor's icon still shows it); an edit gives it new alt text,
 replaces it or removes it (the Update carries the new attachment or none, the old file
 goes unless something else shows it); a received Gancio-style event keeps its picture as
-a remote URL."""
+a remote URL. A picture kept for what else shows it is still served after its event is
+deleted (never to more readers than before), and goes (row and file) when the last event
+showing it is deleted or edited, or at the media housekeeping once nothing shows it."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ import pytest
 from server.domain import events, media
 from server.domain.actors import create_local_actor
 from server.domain.media import store_upload
+from server.domain.media_cleanup import clean_media
 from server.storage import events as event_store
+from server.storage import media as media_store
 from tests.harness import Instance, federating, wait_for
 from tests.scripted_peer import AS, scripted_peer
 from tests.server.domain.test_events import AS2, upcoming
@@ -199,3 +203,102 @@ async def test_deleting_an_event_keeps_a_picture_something_else_still_shows(inst
         "SELECT id FROM media WHERE id = ANY($1::bigint[]) ORDER BY id", [shared.id, icon.id, own.id]
     )
     assert [r["id"] for r in kept] == [shared.id, icon.id]
+
+
+async def _fetch(instance: Instance, url: str) -> tuple[int, str | None]:
+    async with instance.session.get(url) as resp:
+        await resp.read()
+        return resp.status, resp.headers.get("Cache-Control")
+
+
+async def test_a_kept_picture_is_served_until_nothing_shows_it(instance: Instance) -> None:
+    fed = federating(instance)
+    buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oost")
+    picture = await store_upload(instance.pool, instance.settings, buurt, gps_jpeg(), "Het plein")
+    first = await events.create_event(fed, buurt, upcoming(), media_ids=(picture.id,))
+    url = instance.url(f"/media/{picture.file_name}")
+    copy = await events.create_event(
+        fed, buurt, upcoming(image_url=url, image_media_type="image/jpeg", image_alt="Plein")
+    )
+    await events.delete_event(fed, buurt, first.ap_id)
+    path = media.media_directory(instance.settings) / picture.file_name
+    # the other (public) event still shows it: served to anyone, as before
+    assert await _fetch(instance, url) == (200, "public, max-age=86400")
+    # the last event showing it is deleted: row and file go, and it answers 404
+    await events.delete_event(fed, buurt, copy.ap_id)
+    assert not path.exists()
+    assert await instance.pool.fetchval("SELECT count(*) FROM media WHERE id = $1", picture.id) == 0
+    assert (await _fetch(instance, url))[0] == 404
+
+
+async def test_a_kept_picture_goes_when_the_last_event_showing_it_is_edited(instance: Instance) -> None:
+    fed = federating(instance)
+    buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oost")
+    picture = await store_upload(instance.pool, instance.settings, buurt, gps_jpeg(), "Het plein")
+    first = await events.create_event(fed, buurt, upcoming(), media_ids=(picture.id,))
+    url = instance.url(f"/media/{picture.file_name}")
+    copy = await events.create_event(
+        fed, buurt, upcoming(image_url=url, image_media_type="image/jpeg", image_alt="Plein")
+    )
+    current = await event_store.event_by_ap_id(instance.pool, first.ap_id)
+    assert current is not None
+    await events.update_event(fed, buurt, first.ap_id, current.fields, tell_mastodon=False, picture=events.NoPicture())
+    path = media.media_directory(instance.settings) / picture.file_name
+    assert path.is_file() and (await _fetch(instance, url))[0] == 200  # the copy still shows it
+    shown = await event_store.event_by_ap_id(instance.pool, copy.ap_id)
+    assert shown is not None
+    await events.update_event(fed, buurt, copy.ap_id, shown.fields, tell_mastodon=False, picture=events.NoPicture())
+    assert not path.exists()
+    assert await instance.pool.fetchval("SELECT count(*) FROM media WHERE id = $1", picture.id) == 0
+    assert (await _fetch(instance, url))[0] == 404
+
+
+async def test_a_kept_private_picture_never_becomes_public(instance: Instance) -> None:
+    fed = federating(instance)
+    ria = await create_local_actor(instance.pool, instance.settings, kind="Person", username="ria")
+    fan = await create_local_actor(instance.pool, instance.settings, kind="Person", username="fan")
+    stranger = await create_local_actor(instance.pool, instance.settings, kind="Person", username="vreemd")
+    other = await create_local_actor(instance.pool, instance.settings, kind="Person", username="kopie")
+    await instance.pool.execute(
+        "INSERT INTO follows (ap_id, follower_id, followed_id, state) VALUES ($1, $2, $3, 'accepted')",
+        instance.url("/follows/fan-ria"),
+        fan.id,
+        ria.id,
+    )
+    picture = await store_upload(instance.pool, instance.settings, ria, gps_jpeg(), "Onze tuin")
+    private = await events.create_event(fed, ria, upcoming(), media_ids=(picture.id,), visibility="followers")
+    url = instance.url(f"/media/{picture.file_name}")
+    # someone who saw it shows its address in a public event, and as their icon
+    await events.create_event(fed, other, upcoming(image_url=url, image_media_type="image/jpeg", image_alt="Tuin"))
+    await instance.pool.execute("UPDATE actors SET icon_url = $1 WHERE id = $2", url, other.id)
+    assert (await _fetch(instance, url))[0] == 404  # before: for ria's followers only
+    await events.delete_event(fed, ria, private.ap_id)
+    assert (media.media_directory(instance.settings) / picture.file_name).is_file()
+    assert (await _fetch(instance, url))[0] == 404  # after: still not for anyone
+    name = picture.file_name
+    assert await media_store.media_access(instance.pool, name, None, url) is None
+    assert await media_store.media_access(instance.pool, name, stranger.id, url) is None
+    assert await media_store.media_access(instance.pool, name, fan.id, url) == "viewer"
+    assert await media_store.media_access(instance.pool, name, ria.id, url) == "viewer"
+
+
+async def test_media_housekeeping_forgets_a_kept_picture_nothing_shows_any_more(instance: Instance) -> None:
+    fed = federating(instance)
+    buurt = await create_local_actor(instance.pool, instance.settings, kind="Group", username="oost")
+    logo, plain = [
+        await store_upload(instance.pool, instance.settings, buurt, gps_jpeg(), alt) for alt in ("Logo", "Kraam")
+    ]
+    rows = [await events.create_event(fed, buurt, upcoming(), media_ids=(m.id,)) for m in (logo, plain)]
+    logo_url = instance.url(f"/media/{logo.file_name}")
+    await instance.pool.execute("UPDATE actors SET icon_url = $1 WHERE id = $2", logo_url, buurt.id)
+    for row in rows:
+        await events.delete_event(fed, buurt, row.ap_id)
+    assert await _fetch(instance, logo_url) == (200, "public, max-age=86400")  # the icon shows it
+    result = await clean_media(instance.pool, instance.settings)
+    assert result.unshown == 0 and (media.media_directory(instance.settings) / logo.file_name).is_file()
+    await instance.pool.execute("UPDATE actors SET icon_url = NULL WHERE id = $1", buurt.id)
+    result = await clean_media(instance.pool, instance.settings)
+    assert result.unshown == 1
+    assert not (media.media_directory(instance.settings) / logo.file_name).exists()
+    assert await instance.pool.fetchval("SELECT count(*) FROM media WHERE id = $1", logo.id) == 0
+    assert (await _fetch(instance, logo_url))[0] == 404

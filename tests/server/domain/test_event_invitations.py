@@ -3,8 +3,9 @@ actor (an Invite in Mobilizon's shape reaches them) and a local resident (a noti
 Accept{Invite} makes the invitee an attendee; a Join from someone not invited is Rejected
 with a reason; only the organiser invites, and only to invite-only events. An unanswered
 invitation taken back sends Undo{Invite} (the Invite embedded) and the invitee can no longer
-join; an Undo{Invite} from a remote event's organiser removes our resident's invitation,
-from anyone else it does not."""
+join; a local invitee's "invited" notification goes with a taken-back invitation; an
+Undo{Invite} from a remote event's organiser removes our resident's invitation and its
+notification, from anyone else it does not."""
 
 from __future__ import annotations
 
@@ -90,6 +91,34 @@ async def test_a_local_invitee_is_notified_and_may_answer(instance: Instance) ->
     assert [n.kind for n in shown] == ["event_invite"]  # a followers-only event: the invitee may read it
 
 
+async def invite_notifications(instance: Instance, recipient_id: int) -> list[str]:
+    """The object ids of the recipient's "invited" notifications."""
+    rows = await instance.pool.fetch(
+        "SELECT object_ap_id FROM notifications WHERE recipient_id = $1 AND kind = 'event_invite' ORDER BY id",
+        recipient_id,
+    )
+    return [r["object_ap_id"] for r in rows]
+
+
+async def test_a_local_invitation_taken_back_takes_its_notification_along(instance: Instance) -> None:
+    fed = federating(instance)
+    ria = await create_local_actor(instance.pool, instance.settings, kind="Person", username="ria")
+    bas = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bas")
+    cor = await create_local_actor(instance.pool, instance.settings, kind="Person", username="cor")
+    first = await create_event(fed, ria, replace(next_week(), join_mode="invite"))
+    second = await create_event(fed, ria, replace(next_week(), join_mode="invite"))
+    for event in (first, second):
+        for invitee in (bas, cor):
+            assert await invite_to_event(fed, ria, event.ap_id, invitee) == "invited"
+    assert await invite_notifications(instance, bas.id) == [first.ap_id, second.ap_id]
+    await take_back_invitation(fed, ria, first.ap_id, bas)
+    assert await invite_notifications(instance, bas.id) == [second.ap_id]  # the other event's stays
+    assert await invite_notifications(instance, cor.id) == [first.ap_id, second.ap_id]  # and cor's
+    assert [n.kind for n in await notification_store.notifications_for(instance.pool, bas.id)] == ["event_invite"]
+    assert await notification_store.count_unread(instance.pool, bas.id) == 1
+    assert await state_of(instance, first.ap_id, bas.ap_id) is None
+
+
 async def test_a_remote_invitation_taken_back_sends_undo_and_the_join_is_rejected(instance: Instance) -> None:
     fed = federating(instance)
     ria = await create_local_actor(instance.pool, instance.settings, kind="Person", username="ria")
@@ -137,12 +166,15 @@ async def test_an_undo_invite_from_the_remote_organiser_removes_the_invitation(i
         await send(instance, peer, org, invite)
         await wait_for(lambda: processed(instance, 1))
         assert await state_of(instance, event_doc["id"], bas.ap_id) == "invited"
+        assert await invite_notifications(instance, bas.id) == [event_doc["id"]]
         inner = {k: v for k, v in invite.items() if k != "@context"}
         forged = {"@context": AS, "id": other.activity_id(), "type": "Undo", "actor": mallory.ap_id, "object": inner}
         await send(instance, other, mallory, forged)
         await wait_for(lambda: processed(instance, 2))
         assert await state_of(instance, event_doc["id"], bas.ap_id) == "invited"  # not the organiser's server
+        assert await invite_notifications(instance, bas.id) == [event_doc["id"]]
         undo = {"@context": AS, "id": peer.activity_id(), "type": "Undo", "actor": org.ap_id, "object": inner}
         await send(instance, peer, org, undo)
         await wait_for(lambda: processed(instance, 3))
     assert await state_of(instance, event_doc["id"], bas.ap_id) is None
+    assert await invite_notifications(instance, bas.id) == []

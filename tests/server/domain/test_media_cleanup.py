@@ -112,5 +112,7 @@ async def test_clean_media_removes_stale_uploads_and_files_without_a_row(instanc
     env = {"DATABASE_URL": instance.dsn, "BUURTPLEIN_DATA_DIR": str(instance.settings.data_dir)}
     ran = run_cli("clean-media", env=env)
     assert ran.returncode == 0, ran.stderr
-    assert "removed 0 unattached upload(s) and 1 file(s) without a row" in ran.stdout
+    assert (
+        "removed 0 unattached upload(s), 0 picture(s) nothing shows any more and 1 file(s) without a row" in ran.stdout
+    )
     assert not _on_disk(instance, "orphan-cli.png") and _on_disk(instance, fresh)

@@ -1,7 +1,8 @@
 """Invitations between two instances from the web: the organiser on one invites residents
 of the other by handle (WebFinger); their server records the Invite and notifies them;
 on the event page there they accept (Accept{Invite}) or decline (Reject{Invite}), and the
-organiser's server counts the answer."""
+organiser's server counts the answer; an invitation taken back there takes the
+invitee's notification along."""
 
 from __future__ import annotations
 
@@ -97,6 +98,12 @@ async def test_several_remote_residents_are_invited_at_once_and_one_invitation_i
         assert await state_of(a, event_id, carol_id) is None
         await wait_for(becomes(lambda: state_of(b, event_id, carol_id), None))  # the Undo{Invite} arrived
         assert await state_of(b, event_id, bob_id) == "invited"
+        told = await b.pool.fetch(
+            """SELECT a.ap_id FROM notifications n JOIN actors a ON a.id = n.recipient_id
+               WHERE n.kind = 'event_invite' AND n.object_ap_id = $1""",
+            event_id,
+        )
+        assert [r["ap_id"] for r in told] == [bob_id]  # carol's "invited" notification went with the Undo
         status, page = await carol.get(link_of(event_id))
         assert status == 200 and "You are invited to this event." not in page
         status, page, _ = await carol.submit("/event/invitation", {"uri": event_id, "answer": "accept"},

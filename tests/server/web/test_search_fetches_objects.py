@@ -2,8 +2,9 @@
 instances: it is fetched from its server (signed, SSRF-safe), stored once as a post, event
 or poll, and shown as a card linking to its page here. A followers-only event or post and a
 visitor who is not signed in fetch and store nothing. A scripted server checks a post's page
-URL that answers with another id (followed to that id), and followers-only and direct
-posts its server does serve (not taken in)."""
+URL that answers with another id (followed to that id, and remembered: the same page
+searched again makes no request), and followers-only and direct posts its server does
+serve (not taken in)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from server.config import Settings
 from server.domain import events, polls, posts
 from server.domain.neighbourhoods import create_neighbourhood
+from server.handlers.lookup import PageIds
 from server.storage import events as event_store
 from server.storage import objects as object_store
 from server.storage import polls as poll_store
@@ -174,3 +177,42 @@ async def test_a_page_url_is_followed_to_its_id_and_closed_posts_are_not_taken_i
             assert status == 200 and FOUND not in page, path
         for path in ("/users/carla/statuses/2", "/users/carla/statuses/3", "/users/carla/statuses/9"):
             assert await object_store.object_by_ap_id(b.pool, peer.base + path) is None, path
+
+
+async def test_a_page_url_searched_again_is_not_fetched_again(make_instance: Any) -> None:
+    public = "https://www.w3.org/ns/activitystreams#Public"
+    async with (
+        make_instance(PEER_ADDRESSES[0], registration_mode="open") as b,
+        scripted_peer(PEER_ADDRESSES[3]) as peer,
+        PageClient(b) as bob,
+        PageClient(b) as cor,
+    ):
+        carla = peer.make_actor("carla")
+        note = _note(peer.base, "/users/carla/statuses/1", carla.ap_id, [public], [carla.ap_id + "/followers"], "Fiets")
+        peer.serve("/users/carla/statuses/1", note)
+        peer.serve("/@carla/1", note)
+        await bob.register("bob")
+        await cor.register("cor")
+        status, page = await bob.get(search_for(peer.base + "/@carla/1"))
+        assert status == 200 and FOUND in page and "Fiets" in page
+        pages, objects = peer.gets("/@carla/1"), peer.gets("/users/carla/statuses/1")
+        assert pages >= 1 and objects == 1
+        for client in (bob, cor):  # the same page again, by anyone: the remembered id, no request
+            status, page = await client.get(search_for(peer.base + "/@carla/1"))
+            assert status == 200 and FOUND in page and "Fiets" in page
+            assert f'href="{link_of(note["id"])}"' in page
+        assert (peer.gets("/@carla/1"), peer.gets("/users/carla/statuses/1")) == (pages, objects)
+
+
+def test_remembered_page_ids_are_bounded_in_size_and_time() -> None:
+    settings = Settings(domain="buurt.example")
+    now = [0.0]
+    ids = PageIds(max_size=2, ttl=60.0, clock=lambda: now[0])
+    ids.remember(settings, "https://a.example/@x/1", "https://a.example/notes/1")
+    ids.remember(settings, "https://a.example/@x/2", "https://a.example/notes/2")
+    assert ids.get(settings, "https://a.example/@x/1") == "https://a.example/notes/1"  # now the newest used
+    ids.remember(settings, "https://a.example/@x/3", "https://a.example/notes/3")
+    assert len(ids) == 2 and ids.get(settings, "https://a.example/@x/2") is None  # the least recently used went
+    assert ids.get(Settings(domain="ander.example"), "https://a.example/@x/1") is None  # another instance
+    now[0] = 61.0
+    assert ids.get(settings, "https://a.example/@x/1") is None and len(ids) == 1  # too old

@@ -7,6 +7,7 @@ is safe to run in several processes at once (its module says how).
 - password-reset e-mails retried (server/reset_mail_task.py);
 - follow and block lists imported (server/list_import_task.py), woken by an upload here;
 - polls closed and their results sent (server/poll_close_task.py);
+- neighbourhood bans ended at their end time (server/ban_expiry_task.py), every minute;
 - media cleaned (server/media_housekeeping.py) and the work queues pruned and vacuumed
   (server/queue_housekeeping.py), hourly.
 
@@ -24,6 +25,7 @@ from aiohttp import web
 
 from federation.http import HttpClient
 from server.appkeys import DSN, HTTP, KEYRING, POOL, REMOTE, SETTINGS
+from server.ban_expiry_task import run_ban_expiry
 from server.calendar_sync_task import run_calendar_sync
 from server.domain.federation_context import Federating
 from server.list_import_task import WAKE, run_list_imports
@@ -52,6 +54,7 @@ TASKS: tuple[Task, ...] = (
     lambda ctx, stop: run_reset_mail_retries(ctx.fed.pool, ctx.fed.settings, stop),
     lambda ctx, stop: run_list_imports(ctx.fed, ctx.http, stop, ctx.list_import_wake),
     lambda ctx, stop: run_poll_closing(ctx.fed, stop),
+    lambda ctx, stop: run_ban_expiry(ctx.fed, stop),
     lambda ctx, stop: run_media_cleaning(ctx.fed.pool, ctx.fed.settings, stop),
     lambda ctx, stop: run_queue_housekeeping(ctx.fed.pool, ctx.fed.settings, stop),
 )

@@ -29,24 +29,48 @@ LocalPostHook = Callable[["Federating", "ActorRow", "ObjectRow", dict[str, Any]]
 NeighbourhoodHook = Callable[["Federating", "ActorRow"], Awaitable[None]]
 
 remote_object_stored: list[RemoteObjectHook] = []
+# A remote object was updated by its owner: (handler context, the Update as received, the updated row).
+remote_object_updated: list[RemoteObjectHook] = []
 local_post_published: list[LocalPostHook] = []
+# A local post was edited: (federation context, author, the updated row, the signed Update).
+local_post_updated: list[LocalPostHook] = []
 neighbourhood_changed: list[NeighbourhoodHook] = []
 
 
-async def run_remote_object_stored(ctx: HandlerContext, activity: dict[str, Any], row: ObjectRow) -> None:
-    for hook in remote_object_stored:
+async def _run_remote(
+    hooks: list[RemoteObjectHook], ctx: HandlerContext, activity: dict[str, Any], row: ObjectRow
+) -> None:
+    for hook in hooks:
         try:
             await hook(ctx, activity, row)
         except Exception:
             log.exception("hook failed", extra={"hook": getattr(hook, "__name__", "?"), "object": row.ap_id})
 
 
-async def run_local_post_published(fed: Federating, author: ActorRow, row: ObjectRow, create: dict[str, Any]) -> None:
-    for hook in local_post_published:
+async def _run_local(
+    hooks: list[LocalPostHook], fed: Federating, author: ActorRow, row: ObjectRow, activity: dict[str, Any]
+) -> None:
+    for hook in hooks:
         try:
-            await hook(fed, author, row, create)
+            await hook(fed, author, row, activity)
         except Exception:
             log.exception("hook failed", extra={"hook": getattr(hook, "__name__", "?"), "object": row.ap_id})
+
+
+async def run_remote_object_stored(ctx: HandlerContext, activity: dict[str, Any], row: ObjectRow) -> None:
+    await _run_remote(remote_object_stored, ctx, activity, row)
+
+
+async def run_remote_object_updated(ctx: HandlerContext, activity: dict[str, Any], row: ObjectRow) -> None:
+    await _run_remote(remote_object_updated, ctx, activity, row)
+
+
+async def run_local_post_published(fed: Federating, author: ActorRow, row: ObjectRow, create: dict[str, Any]) -> None:
+    await _run_local(local_post_published, fed, author, row, create)
+
+
+async def run_local_post_updated(fed: Federating, author: ActorRow, row: ObjectRow, update: dict[str, Any]) -> None:
+    await _run_local(local_post_updated, fed, author, row, update)
 
 
 async def run_neighbourhood_changed(fed: Federating, group: ActorRow) -> None:

@@ -26,7 +26,7 @@ from server import hooks
 from server.convert.events import event_context, event_fields_document, event_update_note_text, valid_timezone
 from server.domain import posts
 from server.domain.federation_context import Federating
-from server.domain.group_posts import announce_document
+from server.domain.group_posts import announce_change, announcing_groups
 from server.domain.media import MediaRefused, clean_alt_text, remove_files
 from server.domain.membership import NotAllowed, may_post
 from server.domain.publish import new_activity_id, publish
@@ -218,28 +218,6 @@ async def _check_neighbourhood(fed: Federating, organiser: ActorRow, group: Acto
             raise NotAllowed(f"{organiser.ap_id} may not post in {group.ap_id}")
 
 
-async def _announcing_neighbourhoods(conn: Connection, ap_id: str) -> list[ActorRow]:
-    """Our neighbourhoods that announced this event (a moderator approved it, or it needed
-    no approval)."""
-    found = []
-    for group_id in await neighbourhood_store.groups_of_object(conn, ap_id):
-        post = await neighbourhood_store.group_post(conn, group_id, ap_id)
-        group = await actor_store.actor_by_id(conn, group_id) if post and post.state == "announced" else None
-        if group is not None and group.is_local:
-            found.append(group)
-    return found
-
-
-async def _announce_in_neighbourhoods(
-    conn: Connection, fed: Federating, ap_id: str, signed: dict[str, Any], groups: list[ActorRow] | None = None
-) -> None:
-    """Each neighbourhood that announced the event announces the organiser's signed
-    Update or Delete of it to its followers, so they learn of a change or cancellation."""
-    for group in groups if groups is not None else await _announcing_neighbourhoods(conn, ap_id):
-        announce = announce_document(fed, group, signed)
-        await publish(conn, fed.settings, fed.keyring, group, announce, to_followers=True)
-
-
 async def _remote_group_inboxes(conn: Connection, document: dict[str, Any]) -> list[str]:
     """The inbox of the remote neighbourhood the event is held in (its `audience`), if any."""
     audience = document.get("audience")
@@ -316,7 +294,9 @@ async def update_event(
         inboxes = await event_store.attendee_inboxes(conn, current.object_id)
         inboxes += await _remote_group_inboxes(conn, document)
         signed = await publish(conn, fed.settings, fed.keyring, organiser, update, inboxes=inboxes, to_followers=True)
-        await _announce_in_neighbourhoods(conn, fed, ap_id, signed)
+        stored = await object_store.object_by_ap_id(conn, ap_id)
+        assert stored is not None
+        await announce_change(conn, fed, stored, signed, await announcing_groups(conn, ap_id, organiser))
         if also is not None:
             await also(conn)
     if files:
@@ -414,7 +394,7 @@ async def delete_event(fed: Federating, organiser: ActorRow, ap_id: str) -> None
         inboxes = await event_store.attendee_inboxes(conn, current.object_id)
         stored = await object_store.object_by_ap_id(conn, ap_id)
         inboxes += await _remote_group_inboxes(conn, (stored.document if stored else None) or {})
-        groups = await _announcing_neighbourhoods(conn, ap_id)
+        groups = await announcing_groups(conn, ap_id)
         await object_store.tombstone_object(conn, ap_id, organiser.ap_id, organiser.id)
         signed = await publish(
             conn,
@@ -425,7 +405,8 @@ async def delete_event(fed: Federating, organiser: ActorRow, ap_id: str) -> None
             inboxes=inboxes,
             to_followers=current.visibility != "direct",
         )
-        await _announce_in_neighbourhoods(conn, fed, ap_id, signed, groups)
+        if stored is not None:
+            await announce_change(conn, fed, stored, signed, groups)
         files = await _forget_media(fed, conn, current.object_id, current.fields.image_url)
     await remove_files(fed.settings, files)  # the Delete is queued: the picture goes from disk
 

@@ -10,7 +10,14 @@ group's members collection) is announced to the members' inboxes only, never to 
 public or to followers who are not members. Replies to a post locked in the group
 (Lock, server.handlers.group_moderation) are not announced.
 
-Hooks registered here (server.hooks): a local post published and a remote object stored.
+A member's later Update of a post (or event) a neighbourhood announced — a resident's
+edit, or a remote member's own Update as received — is announced by it the same way,
+unchanged; so is the author's Delete (server.domain.events, server.handlers.group_announces).
+Not for a post that is queued, rejected or removed, nor when the author may no longer post
+there.
+
+Hooks registered here (server.hooks): a local post published or edited, a remote object
+stored or updated.
 """
 
 from __future__ import annotations
@@ -186,6 +193,36 @@ async def announce_queued(fed: Federating, group: ActorRow, object_id: int) -> s
     return "announced"
 
 
+async def announcing_groups(conn: Connection, ap_id: str, author: ActorRow | None = None) -> list[ActorRow]:
+    """Our neighbourhoods that announced this post (state "announced": not queued, rejected
+    or removed). With `author`, only those the author may still post in: the changes of a
+    banned member (or one no longer allowed) are not relayed."""
+    found = []
+    for group_id in await neighbourhood_store.groups_of_object(conn, ap_id):
+        post = await neighbourhood_store.group_post(conn, group_id, ap_id)
+        group = await actor_store.actor_by_id(conn, group_id) if post and post.state == "announced" else None
+        if group is None or not group.is_local:
+            continue
+        if author is not None:
+            hood = await neighbourhood_store.neighbourhood_by_actor_id(conn, group_id)
+            if hood is None or await may_post(conn, hood, author) == "refuse":
+                log.info("group update refused", extra={"group": group.ap_id, "object": ap_id})
+                continue
+        found.append(group)
+    return found
+
+
+async def announce_change(
+    conn: Connection, fed: Federating, post: ObjectRow, signed: dict[str, Any], groups: list[ActorRow]
+) -> None:
+    """Each of `groups` (see announcing_groups) announces the author's signed Update or
+    Delete of `post` unchanged, as it announced the Create: to its followers, or to its
+    members' inboxes for a members-only post."""
+    for group in groups:
+        announce = announce_document(fed, group, signed, members_only=is_members_only_for(post, group.ap_id))
+        await publish_announce(conn, fed, group, announce)
+
+
 async def signed_activity(fed: Federating, create: dict[str, Any]) -> dict[str, Any]:
     """The Create as it was sent (with its proof), else as given."""
     stored = await object_store.outgoing_activity_document(fed.pool, str(create.get("id", "")))
@@ -237,7 +274,36 @@ async def on_remote_object_stored(ctx: Any, activity: dict[str, Any], row: Objec
         log.info("group post", extra={"group": hood.ap_id, "object": row.ap_id, "outcome": outcome})
 
 
+async def on_local_post_updated(fed: Federating, author: ActorRow, row: ObjectRow, update: dict[str, Any]) -> None:
+    """A resident edited a post: a remote neighbourhood it is addressed to gets the Update
+    in its inbox, and our neighbourhoods that announced the post announce it."""
+    await deliver_to_remote_groups(fed, row.document or {}, update)
+    async with fed.pool.acquire() as conn, conn.transaction():
+        groups = await announcing_groups(conn, row.ap_id, author)
+        await announce_change(conn, fed, row, update, groups)
+
+
+async def on_remote_object_updated(ctx: Any, activity: dict[str, Any], row: ObjectRow) -> None:
+    """A remote member's own Update of a post (or event) one of our neighbourhoods
+    announced: the neighbourhood announces it as received, with its proof."""
+    if ctx.depth > 0 or activity.get("type") != "Update" or get_id(activity.get("object")) != row.ap_id:
+        return  # relayed by a group (not as the author sent it), or not an Update of this post
+    if row.actor_id is None or row.deleted_at is not None or get_id(activity.get("actor")) != row.attributed_to:
+        return  # only the author's own Update is announced unchanged
+    fed = Federating(ctx.pool, ctx.settings, ctx.keyring, ctx.remote)
+    async with fed.pool.acquire() as conn, conn.transaction():
+        author = await actor_store.actor_by_id(conn, row.actor_id)
+        groups = await announcing_groups(conn, row.ap_id, author) if author is not None else []
+        await announce_change(conn, fed, row, activity, groups)
+    for group in groups:
+        log.info("group update", extra={"group": group.ap_id, "object": row.ap_id})
+
+
 if on_local_post_published not in hooks.local_post_published:
     hooks.local_post_published.append(on_local_post_published)
 if on_remote_object_stored not in hooks.remote_object_stored:
     hooks.remote_object_stored.append(on_remote_object_stored)
+if on_local_post_updated not in hooks.local_post_updated:
+    hooks.local_post_updated.append(on_local_post_updated)
+if on_remote_object_updated not in hooks.remote_object_updated:
+    hooks.remote_object_updated.append(on_remote_object_updated)

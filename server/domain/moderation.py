@@ -9,6 +9,7 @@ is written to the moderation log."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from activitypub.terms import PUBLIC
@@ -28,6 +29,7 @@ from server.storage import memberships as membership_store
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
+from server.storage.neighbourhoods import GroupPostRow
 from server.storage.pool import Connection, Pool
 from server.urls import INSTANCE_ACTOR_USERNAME
 
@@ -111,16 +113,63 @@ async def remove_post(
         post = await neighbourhood_store.group_post(conn, group.id, object_ap_id)
         if post is None or post.state == "removed":
             return False
-        await object_store.tombstone_object(conn, object_ap_id, post.author_ap_id, None)
-        await neighbourhood_store.decide_group_post(conn, group.id, post.object_id, "removed", from_state=post.state)
-        await instance_policy.log_action(
-            conn, moderator.id, "remove_post", object_ap_id, group_id=group.id, reason=reason
-        )
-        files = await media_store.delete_media_of_object(conn, object_ap_id)
-        if post.state == "announced":
-            await _federate_removal(conn, fed, moderator, group, object_ap_id, post.author_ap_id, reason)
+        files = await _remove_group_post(conn, fed, moderator, group, post, reason)
+    if files is None:
+        return False
     await remove_files(fed.settings, files)  # committed: the images go from disk
     return True
+
+
+async def _remove_group_post(
+    conn: Connection, fed: Federating, moderator: ActorRow, group: ActorRow, post: GroupPostRow, reason: str
+) -> list[str] | None:
+    """Tombstone, mark removed, log, forget the media rows (their files, returned, go once
+    committed) and federate an announced post's removal; None when it was decided already."""
+    if not await neighbourhood_store.decide_group_post(
+        conn, group.id, post.object_id, "removed", from_state=post.state
+    ):
+        return None
+    await object_store.tombstone_object(conn, post.object_ap_id, post.author_ap_id, None)
+    await instance_policy.log_action(
+        conn, moderator.id, "remove_post", post.object_ap_id, group_id=group.id, reason=reason
+    )
+    files = await media_store.delete_media_of_object(conn, post.object_ap_id)
+    if post.state == "announced":
+        await _federate_removal(conn, fed, moderator, group, post.object_ap_id, post.author_ap_id, reason)
+    return files
+
+
+MAX_POSTS_REMOVED_WITH_BAN = 1000
+
+
+async def remove_member_posts(
+    fed: Federating,
+    moderator: ActorRow,
+    group: ActorRow,
+    member: ActorRow,
+    reason: str = "",
+    *,
+    limit: int = MAX_POSTS_REMOVED_WITH_BAN,
+) -> int:
+    """Lemmy's `removeData` with a ban: the member's newest `limit` queued or announced
+    posts in the neighbourhood (replies and events too) are removed one by one as
+    `remove_post` removes a post (a remote moderator's Delete is the group's own: we
+    cannot sign for them). How many were removed."""
+    async with fed.pool.acquire() as conn:
+        await require_moderator(conn, group, moderator)
+        posts = await neighbourhood_store.posts_of_author(conn, group.id, member.ap_id, limit)
+    removed = 0
+    for post in posts:
+        async with fed.pool.acquire() as conn, conn.transaction():
+            files = await _remove_group_post(conn, fed, moderator, group, post, reason)
+        if files is not None:
+            await remove_files(fed.settings, files)
+            removed += 1
+    log.info(
+        "a banned member's posts removed from the neighbourhood",
+        extra={"group": group.ap_id, "member": member.ap_id, "removed": removed, "limit": limit},
+    )
+    return removed
 
 
 MAX_REASON = 500
@@ -155,11 +204,13 @@ async def _federate_removal(
     author_ap_id: str,
     reason: str,
 ) -> None:
-    """The moderator's signed Delete to the author's server, announced by the group."""
+    """The moderator's signed Delete (a remote moderator's: the group's own) to the
+    author's server, announced by the group."""
     author = await actor_store.actor_by_ap_id(conn, author_ap_id)
-    delete = moderator_activity(fed, "Delete", moderator, group, object_ap_id, reason)
+    signer = moderator if moderator.is_local else group
+    delete = moderator_activity(fed, "Delete", signer, group, object_ap_id, reason)
     inboxes = [author.inbox_url] if author is not None and not author.is_local else []
-    signed = await publish(conn, fed.settings, fed.keyring, moderator, delete, inboxes=inboxes)
+    signed = await publish(conn, fed.settings, fed.keyring, signer, delete, inboxes=inboxes)
     await publish(conn, fed.settings, fed.keyring, group, announce_document(fed, group, signed), to_followers=True)
 
 
@@ -186,17 +237,26 @@ async def decide_queued_post(
 
 
 async def remove_member(
-    fed: Federating, moderator: ActorRow, group: ActorRow, member: ActorRow, *, ban: bool = False, reason: str = ""
+    fed: Federating,
+    moderator: ActorRow,
+    group: ActorRow,
+    member: ActorRow,
+    *,
+    ban: bool = False,
+    reason: str = "",
+    until: datetime | None = None,
 ) -> bool:
-    """End a membership and its subscription; with `ban`, later requests are refused and a
-    remote member's server gets Block{member} from the group (ending the follow there);
-    without, it gets Remove{member, target: the members collection, origin: the group}."""
+    """End a membership and its subscription; with `ban`, later requests are refused (until
+    `until`, when given: server.domain.ban_lift ends it then) and a remote member's server
+    gets Block{member} from the group (ending the follow there; with Lemmy's `endTime` and
+    `expires` when the ban ends); without, it gets Remove{member, target: the members
+    collection, origin: the group}."""
     async with fed.pool.acquire() as conn, conn.transaction():
         await require_moderator(conn, group, moderator)
         if member.id == moderator.id:
             raise NotAllowed("a moderator cannot remove themselves; leave instead")
         if ban:
-            await membership_store.ban(conn, group.id, member.id)
+            await membership_store.ban(conn, group.id, member.id, until)
             changed = True
         else:
             changed = await membership_store.delete_membership(conn, group.id, member.id)
@@ -212,6 +272,8 @@ async def remove_member(
                 "object": member.ap_id,
                 "to": [member.ap_id],
             }
+            if until is not None:
+                block["endTime"] = block["expires"] = until.astimezone(UTC).isoformat().replace("+00:00", "Z")
             await publish(conn, fed.settings, fed.keyring, group, block, inboxes=[member.inbox_url])
         elif changed and not member.is_local:
             removal = {

@@ -64,7 +64,10 @@ async def create_poll(
     multiple: bool = False,
     ends_at: datetime | None = None,
     visibility: str = "public",
+    timezone: str | None = None,
 ) -> ObjectRow:
+    """Publish a poll; `timezone` (an IANA name) is only kept for showing the end time
+    on its page: the Question's `endTime` is sent in UTC."""
     names = check_options(options)
     published = now_utc()
     if ends_at is not None and ends_at <= published:
@@ -104,7 +107,13 @@ async def create_poll(
         )
         assert row is not None
         await poll_store.insert_poll(
-            conn, row.id, multiple=multiple, ends_at=ends_at, closed_at=None, options=[(n, 0) for n in names]
+            conn,
+            row.id,
+            multiple=multiple,
+            ends_at=ends_at,
+            closed_at=None,
+            options=[(n, 0) for n in names],
+            timezone=timezone,
         )
         await publish(conn, fed.settings, fed.keyring, author, create, to_followers=True)
     await hooks.run_local_post_published(fed, author, row, create)

@@ -189,7 +189,9 @@ async def edit_note(
     """Change a post's text. With `mentions` (actor ids) and `hashtags` (names) — what the
     new text names — its Mention and Hashtag tags are made anew; newly mentioned actors are
     addressed, get the Update delivered and a notification; those mentioned before are not
-    notified again (and stay addressed: they have the post already)."""
+    notified again (and stay addressed: they have the post already). A post in a
+    neighbourhood: the Update goes to a remote neighbourhood's inbox too, and our
+    neighbourhoods that announced the post announce it (server.domain.group_posts)."""
     row = await _own(fed, author, object_id)
     assert row.document is not None
     note = dict(row.document)
@@ -226,7 +228,7 @@ async def edit_note(
         local_new = [a.id for a in new_mentioned if a.is_local]
         if local_new:
             await object_store.add_recipients(conn, row.id, local_new)
-        await publish(
+        signed = await publish(
             conn,
             fed.settings,
             fed.keyring,
@@ -236,6 +238,9 @@ async def edit_note(
             to_followers=row.visibility in ("public", "unlisted", "followers"),
         )
         await notify_about_post(conn, row, local_new)
+    edited = await object_store.object_by_ap_id(fed.pool, object_id)
+    if edited is not None:  # a post in a neighbourhood: the group gets or announces the Update
+        await hooks.run_local_post_updated(fed, author, edited, signed)
 
 
 async def delete_note(fed: Federating, author: ActorRow, object_id: str) -> None:

@@ -7,7 +7,10 @@ Content is sanitised (server.domain.html); hashtags are recorded (at most MAX_TA
 attachments stay remote URLs in the stored document and are never fetched here.
 Notifications for local actors mentioned or answered come from the hook registered by
 server.domain.notifications. An Update replaces the post's hashtags and notifies the
-local actors it mentions for the first time (those notified before are not again)."""
+local actors it mentions for the first time (those notified before are not again). An
+Update applied here (also of an Event or Question, by their handlers) runs the
+remote_object_updated hooks: a neighbourhood of ours that announced the post announces it
+(server.domain.group_posts)."""
 
 from __future__ import annotations
 
@@ -140,8 +143,8 @@ async def store_remote_object(
 @dispatcher.on("Update")
 async def on_update(ctx: HandlerContext, activity: Activity) -> Result:
     claimed = await try_delegates("Update", ctx, activity)
-    if claimed is not None:
-        return claimed
+    if claimed is not None:  # an Event or a Question
+        return await _updated(ctx, activity, claimed)
     obj = activity.get("object")
     if isinstance(obj, dict) and obj.get("type") in (
         "Person",
@@ -171,7 +174,17 @@ async def on_update(ctx: HandlerContext, activity: Activity) -> Result:
     updated = await object_store.object_by_ap_id(ctx.pool, fetched["id"])
     if updated is not None:  # mentions new in this version are notified; earlier ones were already
         await notifications.on_remote_object_stored(ctx, activity, updated)
-    return Handled("updated")
+    return await _updated(ctx, activity, Handled("updated"))
+
+
+async def _updated(ctx: HandlerContext, activity: Activity, result: Result) -> Result:
+    """After an Update was applied by its owner: the remote_object_updated hooks (a
+    neighbourhood that announced the post announces the Update)."""
+    if isinstance(result, Handled):
+        row = await object_store.object_by_ap_id(ctx.pool, get_id(activity.get("object")) or "")
+        if row is not None:
+            await hooks.run_remote_object_updated(ctx, activity, row)
+    return result
 
 
 @dispatcher.on("Delete")

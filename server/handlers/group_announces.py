@@ -12,15 +12,16 @@ Create/Update are then handled as if the author had sent them, and the post is r
 belonging to the group. Announce{Note} (Mobilizon) refetches the object. A post is shown
 only when it belongs to the group: the group is its `audience`, in its `to`/`cc`, its
 author, or it replies to a post of the group; anything else a group announces is not
-shown. Delete/Remove inside an Announce is accepted from the post's author, or from a
-moderator listed in the group's `attributedTo`; from anyone else it is ignored.
+shown. Delete/Remove inside an Announce is accepted from the post's author, from a
+moderator listed in the group's `attributedTo`, or from the group itself (ours sends its
+own Delete for a remote moderator's removal); from anyone else it is ignored.
 Like, Dislike and Undo inside an Announce (Lemmy relays its members' votes and their
 undoing) are handled as if their own actor had sent them, when believed as above; Lock and
 Undo{Lock} are handled by server.handlers.group_moderation; anything else is ignored.
 
 Delete or Remove sent straight to us by a moderator of one of OUR neighbourhoods (or a
 Delete by the author) of a post in it: tombstone here, and the group announces the
-unchanged activity to its followers.
+unchanged activity to its followers (to its members' servers for a members-only post).
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from activitypub.jsonld import as_list, get_id
+from activitypub.jsonld import get_id
 from activitypub.proofs import proof_verification_method, verify_object
 from federation.authorise import activity_type
 from federation.dispatch import Handled, Result, Skipped
 from server.domain.federation_context import Federating
-from server.domain.group_posts import addressees, announce_document
+from server.domain.group_posts import addressees, announce_change
 from server.domain.media import remove_files
-from server.domain.publish import publish
+from server.domain.remote_thread_locks import fetch_group_moderators
 from server.handlers.context import Activity, HandlerContext, dispatcher
 from server.handlers.delegates import delegate
 from server.handlers.group_moderation import announced_lock
@@ -52,7 +53,6 @@ from server.storage.actors import ActorRow
 
 POST_TYPES = ("Note", "Article", "Page", "Event", "Question")
 RELAYED_REACTIONS = ("Like", "Dislike", "Undo")
-MAX_MODERATORS = 200
 MAX_DEPTH = 2
 
 
@@ -151,14 +151,10 @@ async def _announced_object(ctx: HandlerContext, activity: Activity, inner: dict
     return result
 
 
-async def remote_moderators(ctx: HandlerContext, group: ActorRow) -> set[str]:
-    """The moderators a remote group lists in `attributedTo` (inline, or a collection)."""
-    document = await ctx.remote.fetch_document(group.ap_id)
-    value = document.get("attributedTo") if document else None
-    if isinstance(value, str):
-        collection = await ctx.remote.fetch_document(value) if same_origin(value, group.ap_id) else None
-        value = (collection or {}).get("orderedItems", (collection or {}).get("items"))
-    return {i for i in (get_id(v) for v in as_list(value)[:MAX_MODERATORS]) if i}
+async def remote_moderators(ctx: HandlerContext, group: ActorRow) -> frozenset[str]:
+    """The moderators a remote group lists in `attributedTo`, fetched now (none when they
+    cannot be had: then no moderation is believed)."""
+    return await fetch_group_moderators(ctx.remote, group.ap_id) or frozenset()
 
 
 async def _announced_removal(ctx: HandlerContext, inner: dict[str, Any], believed: bool) -> Result:
@@ -171,7 +167,7 @@ async def _announced_removal(ctx: HandlerContext, inner: dict[str, Any], believe
     if actor_id != existing.attributed_to:
         if not await _in_group(ctx, ctx.sender, object_id):
             return Skipped("moderation of a post that is not in the group")
-        if actor_id not in await remote_moderators(ctx, ctx.sender):
+        if actor_id != ctx.sender.ap_id and actor_id not in await remote_moderators(ctx, ctx.sender):
             return Skipped("Delete by someone who is neither the author nor a moderator: ignored")
     await object_store.tombstone_object(ctx.pool, existing.ap_id, existing.attributed_to, existing.actor_id)
     await neighbourhood_store.decide_group_post(ctx.pool, ctx.sender.id, existing.id, "removed", from_state="announced")
@@ -245,9 +241,7 @@ async def _moderate_own_group_post(ctx: HandlerContext, activity: Activity) -> R
             await neighbourhood_store.decide_group_post(conn, group.id, existing.id, "removed", from_state="announced")
             if not is_author:
                 await instance_policy.log_action(conn, ctx.sender.id, "remove_post", existing.ap_id, group_id=group.id)
-            await publish(
-                conn, ctx.settings, ctx.keyring, group, announce_document(fed, group, activity), to_followers=True
-            )
+            await announce_change(conn, fed, existing, activity, [group])
             files = await media_store.delete_media_of_object(conn, existing.ap_id)
         await remove_files(ctx.settings, files)  # committed: a local post's images go from disk
         return Handled("removed from the neighbourhood and announced")

@@ -166,9 +166,7 @@ async def event_page(
     invited = await event_store.attendee_ids(pool, event.object_id, "invited", MAX_WAITING) if can_invite else []
     lang = language_of(request)
     calendar_url = event_calendar_url(request, obj)
-    going = counts["going"]
-    if not event.is_local and fields.reported_participants is not None:
-        going = max(going, fields.reported_participants)  # the organiser's server counts everyone
+    going = await going_count(pool, obj, event, counts["going"])
     context: dict[str, Any] = {
         "obj": obj,
         "event": fields,
@@ -209,6 +207,19 @@ async def event_page(
         "og": opengraph.event_page_tags(request, obj, fields, describe_time(fields.starts_at, fields.timezone, lang)),
     }
     return render(request, "event.html", context, status=status, vary_accept=True)
+
+
+async def going_count(pool: Pool, obj: ObjectRow, event: EventRow, going_here: int) -> int:
+    """How many are going. Ours: counted here. Another server's that sends a count: its
+    last count plus our residents' going answers made after that count arrived (the
+    Create, or the last Update, `objects.updated_at`): a count that arrived before an
+    answer was made cannot include it, so nothing is counted twice; an answer made while
+    an Update was on its way shows once the next Update brings it."""
+    reported = event.fields.reported_participants
+    if event.is_local or reported is None:
+        return going_here
+    fresh = await event_store.local_going_since(pool, event.object_id, obj.updated_at)
+    return max(going_here, reported + fresh)
 
 
 def event_calendar_url(request: web.Request, obj: ObjectRow) -> str:

@@ -4,6 +4,7 @@ members. Every handler checks who is asking before it reads anything."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -233,13 +234,19 @@ async def invite(request: web.Request) -> web.Response:
     raise redirect(f"/neighbourhoods/{group.username}/manage?invited=1")
 
 
+BAN_DAYS = {"1": 1, "7": 7, "30": 30}  # the manage page's choices; anything else: until lifted
+
+
 async def remove_member(request: web.Request) -> web.Response:
     me, group, _ = await moderated_group(request)
-    form = await read_form(request, ("member", "ban", "reason"))
+    form = await read_form(request, ("member", "ban", "reason", "ban_days"))
     member = await _member(request, group, form.value("member"))
+    ban = form.value("ban") == "1"
+    days = BAN_DAYS.get(form.value("ban_days"))
+    until = datetime.now(UTC) + timedelta(days=days) if ban and days else None
     try:
         await moderation.remove_member(
-            federating(request), me, group, member, ban=form.value("ban") == "1", reason=form.value("reason")[:2000]
+            federating(request), me, group, member, ban=ban, reason=form.value("reason")[:2000], until=until
         )
     except NotAllowed:
         raise web.HTTPBadRequest(text="a moderator cannot remove themselves; leave instead") from None

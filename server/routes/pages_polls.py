@@ -1,6 +1,10 @@
 """Poll pages: the HTML side of /objects/{uid} for a Question (results as bars with
 numbers, and a voting form for signed-in residents), voting from the web, and the poll
-composer (/compose/poll). The rules live in `server.domain.polls`."""
+composer (/compose/poll). The rules live in `server.domain.polls`.
+
+The composer reads the end time in a time zone chosen like the event composer's (the
+neighbourhood's with `?neighbourhood=`, else the instance default); the poll keeps the
+zone and its page shows the end time there, with the zone named."""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from server.appkeys import POOL, SETTINGS
+from server.convert.events import valid_timezone
 from server.convert.polls import MAX_OPTION_NAME
 from server.domain import polls as poll_domain
-from server.routes.pages_event_form import VISIBILITY_CHOICES, parse_local_time
+from server.routes.pages_event_form import VISIBILITY_CHOICES, default_timezone, parse_local_time
 from server.routes.pages_events import author_limited, path_of, viewable_object
 from server.routes.pages_residents import text_to_html
 from server.storage import actors as actor_store
@@ -65,7 +70,7 @@ async def poll_page(request: web.Request, obj: ObjectRow, *, error: str = "", st
         "my_positions": mine,
         "closed": closed,
         "can_vote": me is not None and not closed and not (mine and not poll.multiple),
-        "timezone": DEFAULT_TIMEZONE,
+        "timezone": poll.timezone or DEFAULT_TIMEZONE,
         "vote_error": error,
         "path": page_path(obj, request.app[SETTINGS].base_url),
         "alternate": obj.ap_id if obj.is_local else None,
@@ -98,8 +103,34 @@ def compose_context(form: Form) -> dict[str, Any]:
 
 
 async def compose_poll_page(request: web.Request) -> web.Response:
+    """The composer; `?neighbourhood=name` makes that neighbourhood's zone the default."""
     await require_resident(request)
-    return render(request, "compose_poll.html", compose_context(Form(values={"timezone": DEFAULT_TIMEZONE})))
+    tz = await default_timezone(request, request.query.get("neighbourhood", "")[:40])
+    return render(request, "compose_poll.html", compose_context(Form(values={"timezone": tz})))
+
+
+def exists_in_zone(moment: datetime) -> bool:
+    """False for a wall-clock time skipped when the clocks go forward (it would silently
+    become another time)."""
+    back = moment.astimezone(UTC).astimezone(moment.tzinfo)
+    return back.replace(tzinfo=None) == moment.replace(tzinfo=None)
+
+
+def parse_end(form: Form) -> tuple[datetime | None, str]:
+    """The end time read in the chosen zone, and the zone; errors go next to their field."""
+    tz = form.value("timezone").strip() or DEFAULT_TIMEZONE
+    if valid_timezone(tz) is None:
+        form.fail("timezone", N_("Give a time zone like Europe/Amsterdam."))
+        return None, DEFAULT_TIMEZONE
+    ends = parse_local_time(form, "ends", tz, required=False)
+    if ends is not None and not exists_in_zone(ends):
+        form.fail(
+            "ends", N_("This time does not exist in this time zone: the clocks go forward then. Choose another time.")
+        )
+        return None, tz
+    if ends is not None and ends <= datetime.now(UTC):
+        form.fail("ends", N_("The end must be in the future."))
+    return ends, tz
 
 
 def poll_options(form: Form) -> list[str]:
@@ -116,14 +147,12 @@ def poll_options(form: Form) -> list[str]:
 async def compose_poll(request: web.Request) -> web.Response:
     me = await require_resident(request)
     data = await request.post()
-    names = ("question", "multiple", "ends", "visibility", *OPTION_FIELDS)
+    names = ("question", "multiple", "ends", "timezone", "visibility", *OPTION_FIELDS)
     form = Form(values={n: str(data.get(n, ""))[:MAX_FIELD] for n in names if isinstance(data.get(n, ""), str)})
     question = form.require("question", N_("Write the question."))
     form.limit("question", MAX_QUESTION, N_("Use at most 2000 characters."))
     options = poll_options(form)
-    ends = parse_local_time(form, "ends", DEFAULT_TIMEZONE, required=False)
-    if ends is not None and ends <= datetime.now(UTC):
-        form.fail("ends", N_("The end must be in the future."))
+    ends, tz = parse_end(form)
     visibility = form.value("visibility") or "public"
     if visibility not in {value for value, _ in VISIBILITY_CHOICES}:
         form.fail("visibility", N_("Choose who may see it."))
@@ -132,7 +161,7 @@ async def compose_poll(request: web.Request) -> web.Response:
     try:
         row = await poll_domain.create_poll(
             federating(request), me, text_to_html(question), options,
-            multiple=form.value("multiple") == "yes", ends_at=ends, visibility=visibility,
+            multiple=form.value("multiple") == "yes", ends_at=ends, visibility=visibility, timezone=tz,
         )  # fmt: skip
     except poll_domain.InvalidPoll:
         form.fail("option1", N_("Give at least two options."))

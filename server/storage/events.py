@@ -126,6 +126,20 @@ async def attendee_counts(db: Db, event_id: int) -> dict[str, int]:
     return counts
 
 
+async def local_going_since(db: Db, event_id: int, since: datetime | None) -> int:
+    """Our residents going to the event whose answer was made after `since` (all of them
+    when `since` is None)."""
+    return int(
+        await db.fetchval(
+            """SELECT count(*) FROM event_attendees ea JOIN actors a ON a.id = ea.actor_id
+               WHERE ea.event_id = $1 AND ea.state = 'going' AND a.is_local
+                 AND ($2::timestamptz IS NULL OR ea.answered_at > $2)""",
+            event_id,
+            since,
+        )
+    )
+
+
 async def attendee(db: Db, event_id: int, actor_id: int) -> AttendeeRow | None:
     return _attendee(
         await db.fetchrow(
@@ -147,11 +161,13 @@ async def attendee_by_rsvp(db: Db, rsvp_ap_id: str) -> AttendeeRow | None:
 
 
 async def upsert_attendee(db: Db, event_id: int, actor_id: int, state: str, rsvp_ap_id: str | None) -> None:
-    """Record an RSVP: a new answer from the same actor replaces the old one."""
+    """Record an RSVP: a new answer from the same actor replaces the old one (and its
+    `answered_at`; an organiser's Accept of it, `set_attendee_state`, leaves that alone)."""
     await db.execute(
         """INSERT INTO event_attendees (event_id, actor_id, state, rsvp_ap_id) VALUES ($1, $2, $3, $4)
            ON CONFLICT (event_id, actor_id)
-           DO UPDATE SET state = EXCLUDED.state, rsvp_ap_id = EXCLUDED.rsvp_ap_id, updated_at = now()""",
+           DO UPDATE SET state = EXCLUDED.state, rsvp_ap_id = EXCLUDED.rsvp_ap_id, updated_at = now(),
+                         answered_at = now()""",
         event_id,
         actor_id,
         state,

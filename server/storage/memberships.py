@@ -1,5 +1,9 @@
 """SQL for group memberships: who belongs to which neighbourhood (local or remote), with
-which role and in which state."""
+which role and in which state.
+
+A ban may have an end (`banned_until`, migration 0025): once it has passed, the reads here
+no longer see the ban (as if it had been lifted) and a new request may replace it;
+`claim_expired_bans` then deletes the row for the pass that tells the member's server."""
 
 from __future__ import annotations
 
@@ -34,6 +38,11 @@ class MembershipRow:
 
 _COLUMNS = """m.id, m.group_id, m.member_id, a.ap_id AS member_ap_id, m.role, m.state, m.ap_id,
     m.via, m.invited_by, m.created_at"""
+# A ban whose end has passed counts as lifted.
+_NOT_EXPIRED = "(m.banned_until IS NULL OR m.banned_until > now())"  # set on bans only
+_STILL_BANNED = (
+    "memberships.state = 'banned' AND (memberships.banned_until IS NULL OR memberships.banned_until > now())"
+)
 
 
 def _row(record: Record | None) -> MembershipRow | None:
@@ -44,7 +53,7 @@ async def membership(db: Db, group_id: int, member_id: int) -> MembershipRow | N
     return _row(
         await db.fetchrow(
             f"""SELECT {_COLUMNS} FROM memberships m JOIN actors a ON a.id = m.member_id
-                WHERE m.group_id = $1 AND m.member_id = $2""",
+                WHERE m.group_id = $1 AND m.member_id = $2 AND {_NOT_EXPIRED}""",
             group_id,
             member_id,
         )
@@ -55,7 +64,7 @@ async def membership_by_ap_id(db: Db, ap_id: str) -> MembershipRow | None:
     return _row(
         await db.fetchrow(
             f"""SELECT {_COLUMNS} FROM memberships m JOIN actors a ON a.id = m.member_id
-                WHERE m.ap_id = $1""",
+                WHERE m.ap_id = $1 AND {_NOT_EXPIRED}""",
             ap_id,
         )
     )
@@ -72,14 +81,16 @@ async def upsert_membership(
     role: str = "member",
     invited_by: int | None = None,
 ) -> MembershipRow:
-    """Create or change the membership; a ban is never lifted by this (use unban)."""
+    """Create or change the membership; a ban is never lifted by this (use unban), except
+    one whose end has passed."""
     if state not in STATES or role not in ROLES:
         raise ValueError(f"bad membership state {state!r} or role {role!r}")
     record = await db.fetchrow(
-        """INSERT INTO memberships (group_id, member_id, state, ap_id, role, invited_by, via)
+        f"""INSERT INTO memberships (group_id, member_id, state, ap_id, role, invited_by, via)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (group_id, member_id) DO UPDATE
-               SET state = CASE WHEN memberships.state = 'banned' THEN 'banned' ELSE EXCLUDED.state END,
+               SET state = CASE WHEN {_STILL_BANNED} THEN 'banned' ELSE EXCLUDED.state END,
+                   banned_until = CASE WHEN {_STILL_BANNED} THEN memberships.banned_until END,
                    ap_id = coalesce(EXCLUDED.ap_id, memberships.ap_id),
                    via = coalesce(EXCLUDED.via, memberships.via),
                    invited_by = coalesce(EXCLUDED.invited_by, memberships.invited_by),
@@ -125,14 +136,38 @@ async def set_role(db: Db, group_id: int, member_id: int, role: str) -> bool:
     return affected(status) == 1
 
 
-async def ban(db: Db, group_id: int, member_id: int) -> None:
+async def ban(db: Db, group_id: int, member_id: int, until: datetime | None = None) -> None:
+    """Ban the member, until `until` (None: until a moderator lifts it); banning again
+    replaces the end."""
     await db.execute(
-        """INSERT INTO memberships (group_id, member_id, state) VALUES ($1, $2, 'banned')
+        """INSERT INTO memberships (group_id, member_id, state, banned_until) VALUES ($1, $2, 'banned', $3)
            ON CONFLICT (group_id, member_id) DO UPDATE
-               SET state = 'banned', role = 'member', updated_at = now()""",
+               SET state = 'banned', role = 'member', banned_until = EXCLUDED.banned_until, updated_at = now()""",
         group_id,
         member_id,
+        until,
     )
+
+
+@dataclass(frozen=True)
+class ExpiredBan:
+    group_id: int
+    member_id: int
+    banned_until: datetime
+
+
+async def claim_expired_bans(db: Db, limit: int) -> list[ExpiredBan]:
+    """Delete up to `limit` bans whose end has passed and return them. Rows another
+    transaction holds are skipped, so each ban is claimed once by one process; call it in
+    the transaction that acts on the bans."""
+    rows = await db.fetch(
+        """DELETE FROM memberships WHERE id IN (
+               SELECT id FROM memberships WHERE state = 'banned' AND banned_until <= now()
+               ORDER BY banned_until LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING group_id, member_id, banned_until""",
+        limit,
+    )
+    return [ExpiredBan(**dict(r)) for r in rows]
 
 
 async def unban(db: Db, group_id: int, member_id: int) -> bool:
@@ -157,7 +192,7 @@ async def delete_membership(db: Db, group_id: int, member_id: int) -> bool:
 async def members(db: Db, group_id: int, state: str = "accepted", limit: int = 1000) -> list[MembershipRow]:
     rows = await db.fetch(
         f"""SELECT {_COLUMNS} FROM memberships m JOIN actors a ON a.id = m.member_id
-            WHERE m.group_id = $1 AND m.state = $2 ORDER BY m.id LIMIT $3""",
+            WHERE m.group_id = $1 AND m.state = $2 AND {_NOT_EXPIRED} ORDER BY m.id LIMIT $3""",
         group_id,
         state,
         limit,

@@ -22,14 +22,16 @@ class MemberView:
     role: str
     state: str
     is_local: bool
+    banned_until: datetime | None = None  # a ban that ends by itself
 
 
 async def members_in_state(db: Db, group_id: int, states: tuple[str, ...], limit: int = 500) -> list[MemberView]:
     rows = await db.fetch(
         """SELECT a.id AS actor_id, a.ap_id, a.username || '@' || a.domain AS handle, a.name,
-                  m.role, m.state, a.is_local
+                  m.role, m.state, a.is_local, m.banned_until
            FROM memberships m JOIN actors a ON a.id = m.member_id
            WHERE m.group_id = $1 AND m.state = ANY($2::text[])
+             AND (m.banned_until IS NULL OR m.banned_until > now())
            ORDER BY m.role <> 'admin', m.role <> 'moderator', lower(a.username), a.id LIMIT $3""",
         group_id,
         list(states),

@@ -165,6 +165,21 @@ async def decide_group_post(
     return affected(status) == 1
 
 
+async def posts_of_author(db: Db, group_id: int, author_ap_id: str, limit: int) -> list[GroupPostRow]:
+    """The author's newest `limit` posts in the group (any type: notes, replies, events)
+    that are queued or announced, newest first."""
+    rows = await db.fetch(
+        f"""SELECT {_POST_COLUMNS} FROM group_posts g JOIN objects o ON o.id = g.object_id
+            WHERE g.group_id = $1 AND o.attributed_to = $2 AND g.state IN ('queued', 'announced')
+              AND o.deleted_at IS NULL
+            ORDER BY g.created_at DESC, g.object_id DESC LIMIT $3""",
+        group_id,
+        author_ap_id,
+        limit,
+    )
+    return [GroupPostRow(**dict(r)) for r in rows]
+
+
 async def queued_posts(db: Db, group_id: int, limit: int = 100) -> list[GroupPostRow]:
     rows = await db.fetch(
         f"""SELECT {_POST_COLUMNS} FROM group_posts g JOIN objects o ON o.id = g.object_id

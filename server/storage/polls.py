@@ -24,6 +24,7 @@ class PollRow:
     closed_at: datetime | None
     reported_voters: int | None
     late_votes: int
+    timezone: str | None = None  # the zone the author chose for the end time (ours only)
 
     def is_closed(self, now: datetime) -> bool:
         return self.closed_at is not None or (self.ends_at is not None and self.ends_at <= now)
@@ -37,7 +38,7 @@ class OptionCount:
 
 
 _SELECT = """SELECT o.id AS object_id, o.ap_id, o.actor_id, o.attributed_to, o.visibility, o.is_local,
-    o.deleted_at, p.multiple, p.ends_at, p.closed_at, p.reported_voters, p.late_votes
+    o.deleted_at, p.multiple, p.ends_at, p.closed_at, p.reported_voters, p.late_votes, p.timezone
     FROM polls p JOIN objects o ON o.id = p.object_id"""
 
 
@@ -54,16 +55,19 @@ async def insert_poll(
     closed_at: datetime | None,
     options: Sequence[tuple[str, int]],
     reported_voters: int | None = None,
+    timezone: str | None = None,
 ) -> None:
-    """A poll and its options ((name, votes reported by the origin) in order)."""
+    """A poll and its options ((name, votes reported by the origin) in order); `timezone`
+    is the zone its author chose for the end time."""
     await db.execute(
-        """INSERT INTO polls (object_id, multiple, ends_at, closed_at, reported_voters)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (object_id) DO NOTHING""",
+        """INSERT INTO polls (object_id, multiple, ends_at, closed_at, reported_voters, timezone)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (object_id) DO NOTHING""",
         object_id,
         multiple,
         ends_at,
         closed_at,
         reported_voters,
+        timezone,
     )
     await db.executemany(
         """INSERT INTO poll_options (poll_id, position, name, reported_votes) VALUES ($1, $2, $3, $4)

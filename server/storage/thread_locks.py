@@ -1,7 +1,7 @@
 """SQL for reading thread locks (table locked_posts, migration 0012): which group locked a
-post, who locked it and with which activity, and the local neighbourhoods a viewer
-moderates that a post belongs to. Locking and unlocking themselves are in
-server/storage/group_federation.py."""
+post, who locked it and with which activity, the local neighbourhoods a viewer moderates
+that a post belongs to, and the remote ones the viewer is a member of. Locking and
+unlocking themselves are in server/storage/group_federation.py."""
 
 from __future__ import annotations
 
@@ -55,3 +55,19 @@ async def lock_by_activity(db: Db, activity_id: str) -> LockRow | None:
         activity_id,
     )
     return LockRow(**dict(row)) if row else None
+
+
+async def joined_remote_groups_of_object(db: Db, object_ap_id: str, viewer_id: int) -> list[tuple[int, str]]:
+    """(actor id, ap_id) of the remote neighbourhoods the post belongs to that the viewer is
+    an accepted member of (only those can have made the viewer a moderator we look up)."""
+    rows = await db.fetch(
+        """SELECT DISTINCT g.group_id, a.ap_id FROM group_posts g
+           JOIN objects o ON o.id = g.object_id
+           JOIN actors a ON a.id = g.group_id AND NOT a.is_local AND a.kind = 'Group' AND a.gone_at IS NULL
+           JOIN memberships m ON m.group_id = g.group_id AND m.member_id = $2
+           WHERE o.ap_id = $1 AND m.state = 'accepted'
+           ORDER BY g.group_id""",
+        object_ap_id,
+        viewer_id,
+    )
+    return [(int(r["group_id"]), str(r["ap_id"])) for r in rows]

@@ -195,3 +195,72 @@ async def test_a_remote_moderator_locks_and_unlocks_a_thread_of_our_neighbourhoo
     assert await wait_for(lambda: _locked(b, post.ap_id, False))
     reply = await post_to_neighbourhood(federating(b), bert, group_on_b, "Ik heb er een!", in_reply_to=post.ap_id)
     assert await wait_for(lambda: _object(a, reply.ap_id))
+
+
+async def test_our_resident_who_moderates_a_remote_neighbourhood_locks_from_the_post_page(
+    two_instances: tuple[Instance, Instance],
+) -> None:
+    """bert on B moderates A's neighbourhood (A lists him in its moderators collection): B's
+    post page offers him Lock; B sends his Lock to A, A applies and announces it, and B shows
+    the thread locked once the Announce is back. Unlock reverses it the same way."""
+    a, b = two_instances
+    async with signed_in(a, "beheer", admin=True) as moderator:
+        assert (await create_hood(moderator, "noord"))[0] == 200
+    group = await actor(a, "noord")
+    beheer = await actor(a, "beheer")
+    async with signed_in(a, "anna"), signed_in(b, "bert") as bert_browser, signed_in(b, "bea") as bea_browser:
+        anna, bert, bea = await actor(a, "anna"), await actor(b, "bert"), await actor(b, "bea")
+        assert await membership.join(federating(a), anna, group) == "accepted"
+        group_on_b = await _remote(b, group.ap_id)
+        for resident in (bert, bea):
+            await membership.join(federating(b), resident, group_on_b)
+            assert await wait_for(lambda r=resident: _state_is(b, group.ap_id, r.ap_id, "accepted"))
+        bert_on_a = await _remote(a, bert.ap_id)
+        assert await membership.set_role(federating(a), beheer, group, bert_on_a, "moderator")
+
+        post = await post_to_neighbourhood(federating(a), anna, group, "Wie heeft een aanhanger?")
+        assert await wait_for(lambda: _object(b, post.ap_id))
+        page_path = "/post?uri=" + post.ap_id
+
+        # bea, a plain member on B, gets no button and a refused POST
+        _, page = await bea_browser.get(page_path)
+        assert 'action="/post/lock"' not in page and 'action="/compose"' in page
+        status, _, _ = await bea_browser.submit(
+            "/post/lock", {"uri": post.ap_id, "group": group.ap_id}, from_page=page_path
+        )
+        assert status == 403
+
+        _, page = await bert_browser.get(page_path)
+        assert 'action="/post/lock"' in page and f'value="{group.ap_id}"' in page
+        status, page, _ = await bert_browser.submit(
+            "/post/lock", {"uri": post.ap_id, "group": group.ap_id, "reason": "Gevonden"}, from_page=page_path
+        )
+        assert status == 200 and "Your lock was sent to the neighbourhood" in page
+
+        # A applies bert's Lock and announces it unchanged; B applies the Announce
+        assert await wait_for(lambda: _locked(a, post.ap_id, True))
+        announce = await _group_activity(a, group.ap_id, "Lock")
+        assert announce is not None
+        lock = announce["object"]
+        assert lock["actor"] == bert.ap_id and lock["object"] == post.ap_id and lock["summary"] == "Gevonden"
+        assert lock["audience"] == group.ap_id and lock["cc"] == [group.ap_id]
+        assert await wait_for(lambda: _locked(b, post.ap_id, True))
+        _, page = await bert_browser.get(page_path)
+        assert "Locked" in page and 'action="/post/unlock"' in page and 'action="/compose"' not in page
+        with pytest.raises(NotAllowed):
+            await post_to_neighbourhood(federating(b), bea, group_on_b, "Ik!", in_reply_to=post.ap_id)
+
+        # Unlock: bert's Undo{Lock} goes to A, which lifts it and announces it back
+        status, page, _ = await bert_browser.submit(
+            "/post/unlock", {"uri": post.ap_id, "group": group.ap_id}, from_page=page_path
+        )
+        assert status == 200 and "Your unlock was sent to the neighbourhood" in page
+        assert await wait_for(lambda: _locked(a, post.ap_id, False))
+        undo = await _group_activity(a, group.ap_id, "Undo")
+        assert undo is not None and undo["object"]["actor"] == bert.ap_id
+        assert undo["object"]["object"]["id"] == lock["id"]
+        assert await wait_for(lambda: _locked(b, post.ap_id, False))
+        _, page = await bert_browser.get(page_path)
+        assert 'action="/post/lock"' in page and 'action="/compose"' in page
+        reply = await post_to_neighbourhood(federating(b), bea, group_on_b, "Ik!", in_reply_to=post.ap_id)
+        assert await wait_for(lambda: _object(a, reply.ap_id))

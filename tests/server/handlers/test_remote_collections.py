@@ -6,7 +6,8 @@ most MAX_MODERATORS of its inline items count."""
 from __future__ import annotations
 
 from server.appkeys import REMOTE
-from server.handlers.group_announces import MAX_MODERATORS, remote_moderators
+from server.domain.remote_thread_locks import MAX_MODERATORS
+from server.handlers.group_announces import remote_moderators
 from tests.harness import Instance
 from tests.scripted_peer import AS, scripted_peer
 from tests.server.test_fetch_budget import context

@@ -87,3 +87,40 @@ async def test_lifting_a_ban_on_a_remote_member_sends_undo_block(make_instance: 
                 return await blocks_on_b() == 0
 
             await wait_for(unblocked)
+
+
+async def test_a_moderator_bans_for_a_week_and_the_ban_ends_by_itself(instance: Instance) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.ban_expiry_task import end_bans_once
+
+    async with signed_in(instance, "beheer", admin=True) as admin:
+        assert (await create_hood(admin, "oost"))[0] == 200
+        group = await actor(instance, "oost")
+        async with signed_in(instance, "bert") as bert:
+            await bert.submit("/follow", {"target": group.ap_id}, from_page="/@oost")
+            bert_row = await actor(instance, "bert")
+            _, page = await admin.get(MANAGE)
+            assert 'name="ban_days"' in page and "How long to ban bert@" in page
+            before = datetime.now(UTC)
+            await admin.submit(
+                MANAGE + "/remove", {"member": bert_row.ap_id, "ban": "1", "ban_days": "7"}, from_page=MANAGE
+            )
+            until = await instance.pool.fetchval(
+                "SELECT banned_until FROM memberships WHERE group_id = $1 AND member_id = $2", group.id, bert_row.id
+            )
+            assert before + timedelta(days=7) <= until <= datetime.now(UTC) + timedelta(days=7)
+            _, page = await admin.get(MANAGE)
+            assert "Lift the ban on bert@" in page and "(until " in page
+            assert await membership.join(federating(instance), bert_row, group) == "rejected"
+
+            # the week passes: the ban is gone, logged, and bert may join again
+            await instance.pool.execute(
+                "UPDATE memberships SET banned_until = now() - interval '1 second' WHERE banned_until IS NOT NULL"
+            )
+            _, page = await admin.get(MANAGE)
+            assert "Lift the ban on bert@" not in page
+            await end_bans_once(federating(instance))  # (or the instance's own background pass)
+            assert await membership.join(federating(instance), bert_row, group) == "accepted"
+        _, page = await admin.get("/neighbourhoods/oost/moderation")
+        assert page.count("ban_expired") == 1

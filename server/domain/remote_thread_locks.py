@@ -91,6 +91,9 @@ async def _require_remote_moderator(fed: Federating, resident: ActorRow, group: 
         raise NotAllowed("only our residents lock threads of remote neighbourhoods this way")
     if group.id not in await neighbourhood_store.groups_of_object(fed.pool, object_ap_id):
         raise NotAllowed(f"{object_ap_id} is not a post of {group.ap_id}")
+    post = await object_store.object_by_ap_id(fed.pool, object_ap_id)
+    if post is None or post.in_reply_to is not None:
+        raise NotAllowed("a remote neighbourhood's thread is locked at its first post, not at a reply")
     if resident.ap_id not in await group_moderators(fed.remote, group.ap_id, fresh=True):
         raise NotAllowed(f"{resident.ap_id} is not a moderator of {group.ap_id}")
 

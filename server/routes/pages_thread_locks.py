@@ -52,7 +52,7 @@ async def lock_context(request: web.Request, post: ObjectRow, me: ActorRow | Non
     pool = request.app[POOL]
     lock = await lock_store.lock_of(pool, post.ap_id)
     moderated = dict(await lock_store.moderated_groups_of_object(pool, post.ap_id, me.id)) if me else {}
-    if me is not None:
+    if me is not None and post.in_reply_to is None:  # a remote group (Lemmy) locks posts, not replies
         moderated.update(await lockable_remote_groups(federating(request), post.ap_id, me))
     context: dict[str, Any] = {
         "locked": lock,

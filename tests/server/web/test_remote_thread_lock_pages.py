@@ -204,3 +204,29 @@ async def _async_bool(value: bool) -> bool:
 
 async def _unlocked(instance: Instance, ap_id: str) -> bool:
     return not await group_store.is_locked(instance.pool, ap_id)
+
+
+async def test_a_reply_in_a_remote_group_gets_no_lock_button_and_no_lock_is_sent(instance: Instance) -> None:
+    """Lemmy locks posts, not comments: on a reply's page the remote group's moderator is
+    offered no lock, and a POST naming the reply is refused without sending anything."""
+    async with (
+        signed_in(instance, "moderator") as mod,
+        signed_in(instance, "bewoner") as member,
+        remote_group(instance, mod, member) as scene,
+    ):
+        reply = await posts.create_note(
+            federating(instance), scene.member, "Ik heb er een.", in_reply_to=scene.post_ap_id
+        )
+        row = await object_store.object_by_ap_id(instance.pool, reply.ap_id)
+        assert row is not None
+        await neighbourhood_store.insert_group_post(instance.pool, scene.group_row.id, row.id, "announced", None)
+        _, page = await mod.get(scene.page)
+        assert 'action="/post/lock"' in page  # the first post: offered
+        reply_page = "/post?uri=" + reply.ap_id
+        _, page = await mod.get(reply_page)
+        assert 'action="/post/lock"' not in page
+        status, _, _ = await mod.submit(
+            "/post/lock", {"uri": reply.ap_id, "group": scene.group.ap_id}, from_page=reply_page
+        )
+        assert status == 403
+        assert _received(scene.peer, "Lock") == []

@@ -6,12 +6,16 @@ Both take a picture with required alt text, through the same upload path as post
 to the image field. The edit form keeps the current picture, changes its alt text,
 replaces it or removes it, and works for the organiser whatever the event's visibility.
 A resident may hold a new public or unlisted event in a neighbourhood they are a member
-of and may post in (the `neighbourhood` field): the group announces it like a post."""
+of and may post in (the `neighbourhood` field): the group announces it like a post.
+The time zone is chosen from a list (`offered_zones`, shared with the poll composer); a
+time the clocks skip in that zone is refused, a time that happens twice is the first."""
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from aiohttp import web
@@ -72,10 +76,44 @@ VISIBILITY_CHOICES = (
     ("unlisted", N_("Unlisted: everyone with the link, not on public pages")),
     ("followers", N_("Followers only")),
 )
+COMMON_ZONES = (
+    "Europe/Amsterdam", "Europe/Brussels", "Europe/Luxembourg", "Europe/Berlin", "Europe/Paris", "Europe/London",
+    "Europe/Dublin", "Europe/Lisbon", "Europe/Madrid", "Europe/Rome", "Europe/Zurich", "Europe/Vienna",
+    "Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki", "Europe/Warsaw", "Europe/Prague",
+    "Europe/Budapest", "Europe/Athens", "Europe/Istanbul", "UTC",
+)  # fmt: skip
+NOT_OFFERED = frozenset({"localtime", "Factory", "posixrules"})  # files in the zone database, not zones
+
+
+@cache
+def offered_zones() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The time zone list of the composers: the common European zones first (in this
+    order), then every other zone Python knows, sorted."""
+    known = zoneinfo.available_timezones() - NOT_OFFERED
+    common = tuple(name for name in COMMON_ZONES if name in known)
+    return common, tuple(sorted(known - set(common)))
+
+
+def zone_groups(chosen: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The list's two groups; a valid zone chosen before (an event's stored zone) that
+    is not in the list is added to the first group, so that it stays selected."""
+    common, others = offered_zones()
+    if valid_timezone(chosen) is None or chosen in common or chosen in others:
+        return common, others
+    return (chosen, *common), others
+
+
+def exists_in_zone(moment: datetime) -> bool:
+    """False for a wall-clock time skipped when the clocks go forward (it would silently
+    become another time). A time that happens twice (the clocks go back) exists: it is
+    read as the first one (`fold=0`, summer time)."""
+    back = moment.astimezone(UTC).astimezone(moment.tzinfo)
+    return back.replace(tzinfo=None) == moment.replace(tzinfo=None)
 
 
 def parse_local_time(form: Form, name: str, tz: str, required: bool) -> datetime | None:
-    """A `datetime-local` value read in the event's zone."""
+    """A `datetime-local` value read in the event's zone; a time the clocks skip there
+    fails the field, a time that happens twice is the first one."""
     text = form.value(name).strip()
     if not text:
         if required:
@@ -86,7 +124,15 @@ def parse_local_time(form: Form, name: str, tz: str, required: bool) -> datetime
     except ValueError:
         form.fail(name, N_("Give a date and time like 2030-05-01 14:00."))
         return None
-    return moment.replace(tzinfo=zone(tz)) if moment.tzinfo is None else moment
+    if moment.tzinfo is not None:
+        return moment
+    moment = moment.replace(tzinfo=zone(tz))
+    if not exists_in_zone(moment):
+        form.fail(
+            name, N_("This time does not exist in this time zone: the clocks go forward then. Choose another time.")
+        )
+        return None
+    return moment
 
 
 def parse_number(form: Form, name: str, low: float, high: float, message: str) -> float | None:
@@ -125,7 +171,7 @@ def parse_event(form: Form) -> EventFields | None:
     form.limit("description", MAX_DESCRIPTION, N_("Use at most 10000 characters."))
     tz = form.value("timezone").strip() or DEFAULT_TIMEZONE
     if valid_timezone(tz) is None:
-        form.fail("timezone", N_("Give a time zone like Europe/Amsterdam."))
+        form.fail("timezone", N_("Choose a time zone from the list."))
         tz = DEFAULT_TIMEZONE
     starts = parse_local_time(form, "starts", tz, required=True)
     ends = parse_local_time(form, "ends", tz, required=False)
@@ -216,6 +262,7 @@ async def compose_context(
         "max_image_kib": request.app[SETTINGS].media_max_bytes // 1024,
         "picture": picture,
         "picture_actions": PICTURE_ACTIONS,
+        "time_zones": zone_groups(form.value("timezone")),
     }
 
 

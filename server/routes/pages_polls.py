@@ -2,9 +2,9 @@
 numbers, and a voting form for signed-in residents), voting from the web, and the poll
 composer (/compose/poll). The rules live in `server.domain.polls`.
 
-The composer reads the end time in a time zone chosen like the event composer's (the
-neighbourhood's with `?neighbourhood=`, else the instance default); the poll keeps the
-zone and its page shows the end time there, with the zone named."""
+The composer reads the end time in a time zone chosen from the event composer's list
+(preselected: the neighbourhood's with `?neighbourhood=`, else the instance default); the
+poll keeps the zone and its page shows the end time there, with the zone named."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from server.appkeys import POOL, SETTINGS
 from server.convert.events import valid_timezone
 from server.convert.polls import MAX_OPTION_NAME
 from server.domain import polls as poll_domain
-from server.routes.pages_event_form import VISIBILITY_CHOICES, default_timezone, parse_local_time
+from server.routes.pages_event_form import VISIBILITY_CHOICES, default_timezone, parse_local_time, zone_groups
 from server.routes.pages_events import author_limited, path_of, viewable_object
 from server.routes.pages_residents import text_to_html
 from server.storage import actors as actor_store
@@ -99,7 +99,12 @@ async def vote(request: web.Request) -> web.Response:
 
 
 def compose_context(form: Form) -> dict[str, Any]:
-    return {"form": form, "option_fields": OPTION_FIELDS, "visibilities": VISIBILITY_CHOICES}
+    return {
+        "form": form,
+        "option_fields": OPTION_FIELDS,
+        "visibilities": VISIBILITY_CHOICES,
+        "time_zones": zone_groups(form.value("timezone")),
+    }
 
 
 async def compose_poll_page(request: web.Request) -> web.Response:
@@ -109,25 +114,13 @@ async def compose_poll_page(request: web.Request) -> web.Response:
     return render(request, "compose_poll.html", compose_context(Form(values={"timezone": tz})))
 
 
-def exists_in_zone(moment: datetime) -> bool:
-    """False for a wall-clock time skipped when the clocks go forward (it would silently
-    become another time)."""
-    back = moment.astimezone(UTC).astimezone(moment.tzinfo)
-    return back.replace(tzinfo=None) == moment.replace(tzinfo=None)
-
-
 def parse_end(form: Form) -> tuple[datetime | None, str]:
     """The end time read in the chosen zone, and the zone; errors go next to their field."""
     tz = form.value("timezone").strip() or DEFAULT_TIMEZONE
     if valid_timezone(tz) is None:
-        form.fail("timezone", N_("Give a time zone like Europe/Amsterdam."))
+        form.fail("timezone", N_("Choose a time zone from the list."))
         return None, DEFAULT_TIMEZONE
-    ends = parse_local_time(form, "ends", tz, required=False)
-    if ends is not None and not exists_in_zone(ends):
-        form.fail(
-            "ends", N_("This time does not exist in this time zone: the clocks go forward then. Choose another time.")
-        )
-        return None, tz
+    ends = parse_local_time(form, "ends", tz, required=False)  # a time the clocks skip fails "ends"
     if ends is not None and ends <= datetime.now(UTC):
         form.fail("ends", N_("The end must be in the future."))
     return ends, tz

@@ -67,7 +67,7 @@ async def test_composer_shows_errors_next_to_fields_and_keeps_values(open_instan
         form["starts"] = "gisteren"
         status, page, _ = await browser.submit("/compose/event", form)
         assert status == 400
-        for message in ("Give the event a name.", "Give a time zone like Europe/Amsterdam.",
+        for message in ("Give the event a name.", "Choose a time zone from the list.",
                         "Give a date and time like 2030-05-01 14:00.",
                         "Give a whole number from 1, or leave it empty for no limit.",
                         "Give a latitude between -90 and 90."):  # fmt: skip

@@ -26,7 +26,7 @@ from server import hooks
 from server.convert.events import event_context, event_fields_document, event_update_note_text, valid_timezone
 from server.domain import posts
 from server.domain.federation_context import Federating
-from server.domain.group_posts import announce_change, announcing_groups
+from server.domain.group_posts import announce_change, announce_update, announcing_groups
 from server.domain.media import MediaRefused, clean_alt_text, remove_files
 from server.domain.membership import NotAllowed, may_post
 from server.domain.publish import new_activity_id, publish
@@ -296,7 +296,7 @@ async def update_event(
         signed = await publish(conn, fed.settings, fed.keyring, organiser, update, inboxes=inboxes, to_followers=True)
         stored = await object_store.object_by_ap_id(conn, ap_id)
         assert stored is not None
-        await announce_change(conn, fed, stored, signed, await announcing_groups(conn, ap_id, organiser))
+        await announce_update(conn, fed, stored, signed, organiser)
         if also is not None:
             await also(conn)
     if files:

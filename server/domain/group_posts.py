@@ -13,8 +13,9 @@ public or to followers who are not members. Replies to a post locked in the grou
 A member's later Update of a post (or event) a neighbourhood announced — a resident's
 edit, or a remote member's own Update as received — is announced by it the same way,
 unchanged; so is the author's Delete (server.domain.events, server.handlers.group_announces).
-Not for a post that is queued, rejected or removed, nor when the author may no longer post
-there.
+Not for a post that is rejected or removed, nor when the author may no longer post there;
+for a queued post the latest Update is kept and announced after the Create when a
+moderator approves it.
 
 Hooks registered here (server.hooks): a local post published or edited, a remote object
 stored or updated.
@@ -36,6 +37,7 @@ from server.domain.post_fields import PostOptions
 from server.domain.posts import create_note
 from server.domain.publish import new_activity_id, publish
 from server.storage import actors as actor_store
+from server.storage import deliveries as delivery_store
 from server.storage import group_federation as group_store
 from server.storage import instance_policy
 from server.storage import neighbourhoods as neighbourhood_store
@@ -49,6 +51,9 @@ log = logging.getLogger(__name__)
 AS = "https://www.w3.org/ns/activitystreams"
 ANNOUNCED_VISIBILITIES = ("public", "unlisted", "members")
 MAX_ADDRESSEES = 100
+# An approved post's latest Update (changed while queued) is delivered this much after its
+# Create, which deliveries running side by side could otherwise overtake.
+QUEUED_UPDATE_DELAY_SECONDS = 5.0
 
 
 async def post_to_neighbourhood(
@@ -178,7 +183,9 @@ async def relay(
 
 
 async def announce_queued(fed: Federating, group: ActorRow, object_id: int) -> str:
-    """Announce a queued post (a moderator approved it): the stored unchanged activity."""
+    """Announce a queued post (a moderator approved it): the stored unchanged Create and,
+    when the author changed the post while it waited, then their latest Update as kept
+    (keep_queued_update), so followers get the current version with both proofs intact."""
     async with fed.pool.acquire() as conn, conn.transaction():
         rows = [r for r in await neighbourhood_store.queued_posts(conn, group.id, 1000) if r.object_id == object_id]
         if not rows or rows[0].activity is None:
@@ -186,10 +193,15 @@ async def announce_queued(fed: Federating, group: ActorRow, object_id: int) -> s
         post = await object_store.object_by_ap_id(conn, rows[0].object_ap_id)
         members_only = post is not None and is_members_only_for(post, group.ap_id)
         announce = announce_document(fed, group, rows[0].activity, members_only=members_only)
-        await neighbourhood_store.decide_group_post(
+        if not await neighbourhood_store.decide_group_post(
             conn, group.id, object_id, "announced", from_state="queued", announce_id=announce["id"]
-        )
+        ):
+            return "not queued"
         await publish_announce(conn, fed, group, announce)
+        if rows[0].queued_update is not None:  # held back a little: each inbox gets the Create first
+            update = announce_document(fed, group, rows[0].queued_update, members_only=members_only)
+            await publish_announce(conn, fed, group, update)
+            await delivery_store.delay_activity_deliveries(conn, update["id"], QUEUED_UPDATE_DELAY_SECONDS)
     return "announced"
 
 
@@ -221,6 +233,20 @@ async def announce_change(
     for group in groups:
         announce = announce_document(fed, group, signed, members_only=is_members_only_for(post, group.ap_id))
         await publish_announce(conn, fed, group, announce)
+
+
+async def announce_update(
+    conn: Connection, fed: Federating, post: ObjectRow, signed: dict[str, Any], author: ActorRow
+) -> list[ActorRow]:
+    """The author's signed Update of `post`: announced unchanged by our neighbourhoods that
+    announced the post (announcing_groups, announce_change), and kept where the post still
+    waits for a moderator, to be announced after its Create when approved (announce_queued).
+    The neighbourhoods that announced it."""
+    groups = await announcing_groups(conn, post.ap_id, author)
+    await announce_change(conn, fed, post, signed, groups)
+    if signed.get("type") == "Update":
+        await neighbourhood_store.keep_queued_update(conn, post.ap_id, signed)
+    return groups
 
 
 async def signed_activity(fed: Federating, create: dict[str, Any]) -> dict[str, Any]:
@@ -279,8 +305,7 @@ async def on_local_post_updated(fed: Federating, author: ActorRow, row: ObjectRo
     in its inbox, and our neighbourhoods that announced the post announce it."""
     await deliver_to_remote_groups(fed, row.document or {}, update)
     async with fed.pool.acquire() as conn, conn.transaction():
-        groups = await announcing_groups(conn, row.ap_id, author)
-        await announce_change(conn, fed, row, update, groups)
+        await announce_update(conn, fed, row, update, author)
 
 
 async def on_remote_object_updated(ctx: Any, activity: dict[str, Any], row: ObjectRow) -> None:
@@ -293,8 +318,7 @@ async def on_remote_object_updated(ctx: Any, activity: dict[str, Any], row: Obje
     fed = Federating(ctx.pool, ctx.settings, ctx.keyring, ctx.remote)
     async with fed.pool.acquire() as conn, conn.transaction():
         author = await actor_store.actor_by_id(conn, row.actor_id)
-        groups = await announcing_groups(conn, row.ap_id, author) if author is not None else []
-        await announce_change(conn, fed, row, activity, groups)
+        groups = await announce_update(conn, fed, row, activity, author) if author is not None else []
     for group in groups:
         log.info("group update", extra={"group": group.ap_id, "object": row.ap_id})
 

@@ -1,7 +1,8 @@
 """Moderation. Residents report posts (Flag, optionally forwarded to the origin server
 from the instance actor, so the reporter stays anonymous there). A neighbourhood's
 moderators approve queued posts, remove posts (local tombstone + their own signed Delete,
-announced by the group to its followers, FEP-1b12), and remove or ban members. Instance
+announced by the group as it announced the post, FEP-1b12: to its followers, a
+members-only post's to its members' servers only), and remove or ban members. Instance
 admins block domains (suspend | limit; a suspension also ends what we have with the
 domain), keep the allowlist of allowlist-only federation and suspend actors. Everything
 is written to the moderation log."""
@@ -17,7 +18,7 @@ from server.config import Settings
 from server.domain.addressing import members_collection
 from server.domain.content_notifications import notify_report
 from server.domain.federation_context import Federating
-from server.domain.group_posts import announce_document, announce_queued
+from server.domain.group_posts import announce_change, announce_document, announce_queued
 from server.domain.media import remove_files
 from server.domain.membership import NotAllowed, require_moderator
 from server.domain.publish import new_activity_id, publish
@@ -30,6 +31,7 @@ from server.storage import neighbourhoods as neighbourhood_store
 from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 from server.storage.neighbourhoods import GroupPostRow
+from server.storage.objects import ObjectRow
 from server.storage.pool import Connection, Pool
 from server.urls import INSTANCE_ACTOR_USERNAME
 
@@ -129,13 +131,14 @@ async def _remove_group_post(
         conn, group.id, post.object_id, "removed", from_state=post.state
     ):
         return None
+    before = await object_store.object_by_ap_id(conn, post.object_ap_id)  # its addressing, before the tombstone
     await object_store.tombstone_object(conn, post.object_ap_id, post.author_ap_id, None)
     await instance_policy.log_action(
         conn, moderator.id, "remove_post", post.object_ap_id, group_id=group.id, reason=reason
     )
     files = await media_store.delete_media_of_object(conn, post.object_ap_id)
     if post.state == "announced":
-        await _federate_removal(conn, fed, moderator, group, post.object_ap_id, post.author_ap_id, reason)
+        await _federate_removal(conn, fed, moderator, group, post, before, reason)
     return files
 
 
@@ -200,18 +203,23 @@ async def _federate_removal(
     fed: Federating,
     moderator: ActorRow,
     group: ActorRow,
-    object_ap_id: str,
-    author_ap_id: str,
+    post: GroupPostRow,
+    before: ObjectRow | None,
     reason: str,
 ) -> None:
     """The moderator's signed Delete (a remote moderator's: the group's own) to the
-    author's server, announced by the group."""
-    author = await actor_store.actor_by_ap_id(conn, author_ap_id)
+    author's server, announced by the group as it announced the post (announce_change): to
+    its followers, or for a members-only post (`before`: the post as it was) to its
+    members' servers only."""
+    author = await actor_store.actor_by_ap_id(conn, post.author_ap_id)
     signer = moderator if moderator.is_local else group
-    delete = moderator_activity(fed, "Delete", signer, group, object_ap_id, reason)
+    delete = moderator_activity(fed, "Delete", signer, group, post.object_ap_id, reason)
     inboxes = [author.inbox_url] if author is not None and not author.is_local else []
     signed = await publish(conn, fed.settings, fed.keyring, signer, delete, inboxes=inboxes)
-    await publish(conn, fed.settings, fed.keyring, group, announce_document(fed, group, signed), to_followers=True)
+    if before is not None:
+        await announce_change(conn, fed, before, signed, [group])
+    else:  # nothing known of its addressing: as before, to the followers
+        await publish(conn, fed.settings, fed.keyring, group, announce_document(fed, group, signed), to_followers=True)
 
 
 async def decide_queued_post(
@@ -245,12 +253,14 @@ async def remove_member(
     ban: bool = False,
     reason: str = "",
     until: datetime | None = None,
+    remove_data: bool = False,
 ) -> bool:
     """End a membership and its subscription; with `ban`, later requests are refused (until
     `until`, when given: server.domain.ban_lift ends it then) and a remote member's server
     gets Block{member} from the group (ending the follow there; with Lemmy's `endTime` and
     `expires` when the ban ends); without, it gets Remove{member, target: the members
-    collection, origin: the group}."""
+    collection, origin: the group}. A ban with `remove_data` (Lemmy's `removeData`, also
+    set on the Block) then removes the member's posts here with `remove_member_posts`."""
     async with fed.pool.acquire() as conn, conn.transaction():
         await require_moderator(conn, group, moderator)
         if member.id == moderator.id:
@@ -264,7 +274,7 @@ async def remove_member(
         action = "ban_member" if ban else "remove_member"
         await instance_policy.log_action(conn, moderator.id, action, member.ap_id, group_id=group.id, reason=reason)
         if ban and not member.is_local:
-            block = {
+            block: dict[str, Any] = {
                 "@context": AS,
                 "id": new_activity_id(fed.settings),
                 "type": "Block",
@@ -274,6 +284,8 @@ async def remove_member(
             }
             if until is not None:
                 block["endTime"] = block["expires"] = until.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            if remove_data:
+                block["removeData"] = True
             await publish(conn, fed.settings, fed.keyring, group, block, inboxes=[member.inbox_url])
         elif changed and not member.is_local:
             removal = {
@@ -287,6 +299,8 @@ async def remove_member(
                 "to": [member.ap_id],
             }
             await publish(conn, fed.settings, fed.keyring, group, removal, inboxes=[member.inbox_url])
+    if ban and remove_data:
+        await remove_member_posts(fed, moderator, group, member, reason)
     return changed
 
 

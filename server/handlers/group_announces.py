@@ -21,7 +21,8 @@ Undo{Lock} are handled by server.handlers.group_moderation; anything else is ign
 
 Delete or Remove sent straight to us by a moderator of one of OUR neighbourhoods (or a
 Delete by the author) of a post in it: tombstone here, and the group announces the
-unchanged activity to its followers (to its members' servers for a members-only post).
+unchanged activity to its followers (to its members' servers for a members-only post); a
+queued post leaves the queue, and nothing is announced for it.
 """
 
 from __future__ import annotations
@@ -222,7 +223,9 @@ async def group_announce(ctx: HandlerContext, activity: Activity) -> Result | No
 
 async def _moderate_own_group_post(ctx: HandlerContext, activity: Activity) -> Result | None:
     """A Delete/Remove, sent to us, of a post in one of our neighbourhoods, by its author or
-    a moderator there: tombstone, and the group announces the activity as received."""
+    a moderator there: tombstone, and the group announces the activity as received, as it
+    announced the post (announce_change: a members-only post's to its members' servers
+    only); a queued post leaves the queue, and nothing is announced for it."""
     object_id = get_id(activity.get("object"))
     existing = await object_store.object_by_ap_id(ctx.pool, object_id or "")
     if existing is None or existing.deleted_at is not None:
@@ -237,11 +240,15 @@ async def _moderate_own_group_post(ctx: HandlerContext, activity: Activity) -> R
             continue
         fed = Federating(ctx.pool, ctx.settings, ctx.keyring, ctx.remote)
         async with ctx.pool.acquire() as conn, conn.transaction():
+            post = await neighbourhood_store.group_post(conn, group.id, existing.ap_id)
+            state = post.state if post is not None else "announced"
             await object_store.tombstone_object(conn, existing.ap_id, existing.attributed_to, existing.actor_id)
-            await neighbourhood_store.decide_group_post(conn, group.id, existing.id, "removed", from_state="announced")
+            if state in ("announced", "queued"):  # a queued one leaves the queue
+                await neighbourhood_store.decide_group_post(conn, group.id, existing.id, "removed", from_state=state)
             if not is_author:
                 await instance_policy.log_action(conn, ctx.sender.id, "remove_post", existing.ap_id, group_id=group.id)
-            await announce_change(conn, fed, existing, activity, [group])
+            if state == "announced":  # as the post was: to followers, or to members' servers only
+                await announce_change(conn, fed, existing, activity, [group])
             files = await media_store.delete_media_of_object(conn, existing.ap_id)
         await remove_files(ctx.settings, files)  # committed: a local post's images go from disk
         return Handled("removed from the neighbourhood and announced")

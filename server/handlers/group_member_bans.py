@@ -13,13 +13,20 @@ Lemmy's `endTime` (or the older `expires`) in the future makes the ban end by it
 without a time zone or unreadable is logged and the ban holds until a moderator lifts it.
 `removeData: true` also removes the member's newest posts in the neighbourhood
 (moderation.remove_member_posts, at most MAX_POSTS_REMOVED_WITH_BAN), each as a moderator's
-removal with the group's own Delete announced to its followers; the group also announces
+removal with the group's own Delete announced as the post was (to its followers; a
+members-only post's to its members' servers only); the group also announces
 the Block as received, as a Lemmy community relays a ban, so Lemmy servers following it
 remove the posts in their copies (they do not take a Delete from a group).
 
-A ban from anyone else is ignored, and so is a Block with a `target` that is not one of
-our neighbourhoods (a ban in a community or instance elsewhere is not a block between two
-accounts).
+When OUR resident is banned from a remote group with `removeData: true` (the group's own
+Block{member}, or Lemmy's Block with the group as `target` from a moderator the group lists
+in `attributedTo`), our copies of their posts in that group (the newest
+MAX_POSTS_REMOVED_WITH_BAN) are marked removed there and tombstoned, as the group's
+announced Deletes would do; the banned member's server no longer gets those.
+
+A ban from anyone else is ignored, and so is any other Block with a `target` that is not
+one of our neighbourhoods (a ban in a community or instance elsewhere is not a block
+between two accounts).
 """
 
 from __future__ import annotations
@@ -32,13 +39,19 @@ from federation.dispatch import Handled, Result, Skipped
 from server.domain.ban_lift import lift_ban
 from server.domain.federation_context import Federating
 from server.domain.group_posts import announce_document
+from server.domain.media import remove_files
 from server.domain.membership import NotAllowed
-from server.domain.moderation import remove_member, remove_member_posts
+from server.domain.moderation import MAX_POSTS_REMOVED_WITH_BAN, remove_member
 from server.domain.publish import publish
+from server.domain.remote_thread_locks import fetch_group_moderators
 from server.handlers.context import Activity, HandlerContext
 from server.handlers.delegates import delegate
+from server.handlers.moderation import record_block
 from server.storage import actors as actor_store
+from server.storage import media as media_store
 from server.storage import memberships as membership_store
+from server.storage import neighbourhoods as neighbourhood_store
+from server.storage import objects as object_store
 from server.storage.actors import ActorRow
 
 log = logging.getLogger(__name__)
@@ -93,6 +106,61 @@ def ban_end(activity: Activity, now: datetime) -> tuple[datetime | None, str]:
     return end.astimezone(UTC), ""
 
 
+async def _remote_ban_of_ours(ctx: HandlerContext, block: Activity) -> tuple[ActorRow, ActorRow] | None:
+    """The remote group and our resident of a ban with `removeData` from a group elsewhere:
+    the group's own Block{member} (Buurtplein; no `target`), or Lemmy's Block{actor: a
+    moderator listed in the group's `attributedTo`, object: member, target: the group}."""
+    member_id = get_id(block.get("object"))
+    if block.get("removeData") is not True or not member_id or not ctx.is_local(member_id):
+        return None
+    if get_id(block.get("actor")) not in (None, ctx.sender.ap_id):
+        return None
+    target = get_id(block.get("target"))
+    if target is None:
+        group: ActorRow | None = ctx.sender
+    elif ctx.is_local(target):
+        return None  # a ban in one of our own neighbourhoods: member_banned_by_moderator
+    else:
+        group = await actor_store.actor_by_ap_id(ctx.pool, target)
+    if group is None or group.kind != "Group" or group.is_local:
+        return None
+    if ctx.sender.ap_id != group.ap_id and ctx.sender.ap_id not in (
+        await fetch_group_moderators(ctx.remote, group.ap_id) or frozenset()
+    ):
+        return None
+    member = await actor_store.actor_by_ap_id(ctx.pool, member_id)
+    return (group, member) if member is not None and member.is_local else None
+
+
+@delegate("Block")
+async def our_member_banned_elsewhere(ctx: HandlerContext, activity: Activity) -> Result | None:
+    parts = await _remote_ban_of_ours(ctx, activity)
+    if parts is None:
+        return None
+    group, member = parts
+    removed = 0
+    async with ctx.pool.acquire() as conn:
+        posts = await neighbourhood_store.posts_of_author(conn, group.id, member.ap_id, MAX_POSTS_REMOVED_WITH_BAN)
+    for post in posts:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            if not await neighbourhood_store.decide_group_post(
+                conn, group.id, post.object_id, "removed", from_state=post.state
+            ):
+                continue
+            await object_store.tombstone_object(conn, post.object_ap_id, post.author_ap_id, None)
+            files = await media_store.delete_media_of_object(conn, post.object_ap_id)
+        await remove_files(ctx.settings, files)
+        removed += 1
+    log.info(
+        "our resident was banned from a remote neighbourhood with removeData: their posts there removed here",
+        extra={"group": group.ap_id, "member": member.ap_id, "removed": removed},
+    )
+    if get_id(activity.get("target")) is None:  # the group's own Block: also a block of the account
+        await record_block(ctx, activity, member)
+        return Handled(f"blocked by {group.ap_id}, {removed} posts there removed")
+    return Handled(f"banned from {group.ap_id}, {removed} posts there removed")
+
+
 @delegate("Block")
 async def member_banned_by_moderator(ctx: HandlerContext, activity: Activity) -> Result | None:
     parts = await _ban_parts(ctx, activity)
@@ -108,21 +176,20 @@ async def member_banned_by_moderator(ctx: HandlerContext, activity: Activity) ->
             extra={"group": group.ap_id, "member": member.ap_id, "activity": activity.get("id"), "why": unused},
         )
     fed = _federating(ctx)
+    remove_data = activity.get("removeData") is True
     try:
-        await remove_member(fed, ctx.sender, group, member, ban=True, reason=reason, until=until)
+        await remove_member(
+            fed, ctx.sender, group, member, ban=True, reason=reason, until=until, remove_data=remove_data
+        )
     except NotAllowed as refused:
         return Skipped(str(refused))
-    if activity.get("removeData") is not True:
+    if not remove_data:
         return Handled(f"banned from {group.ap_id} by a moderator")
-    try:
-        removed = await remove_member_posts(fed, ctx.sender, group, member, reason)
-    except NotAllowed as refused:  # no longer a moderator a moment later
-        return Handled(f"banned from {group.ap_id} by a moderator; posts not removed: {refused}")
     async with ctx.pool.acquire() as conn, conn.transaction():
         await publish(
             conn, ctx.settings, ctx.keyring, group, announce_document(fed, group, activity), to_followers=True
         )
-    return Handled(f"banned from {group.ap_id} by a moderator, {removed} posts removed")
+    return Handled(f"banned from {group.ap_id} by a moderator, their posts removed")
 
 
 @delegate("UndoBlock")

@@ -10,6 +10,7 @@ from server.handlers.delegates import try_delegates
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import moderation as moderation_store
+from server.storage.actors import ActorRow
 
 
 @dispatcher.on("Block")
@@ -23,11 +24,16 @@ async def on_block(ctx: HandlerContext, activity: Activity) -> Result:
     target = await actor_store.actor_by_ap_id(ctx.pool, get_id(activity.get("object")) or "")
     if target is None or not target.is_local:
         return Skipped("Block of an actor that is not ours")
+    await record_block(ctx, activity, target)
+    return Handled("blocked")
+
+
+async def record_block(ctx: HandlerContext, activity: Activity, target: ActorRow) -> None:
+    """The sender blocks our `target`: recorded, and follows both ways end."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         await moderation_store.insert_block(conn, activity["id"], ctx.sender.id, target.id)
         await follow_store.delete_follow(conn, ctx.sender.id, target.id)
         await follow_store.delete_follow(conn, target.id, ctx.sender.id)
-    return Handled("blocked")
 
 
 @dispatcher.on("Undo", "Block")

@@ -239,14 +239,21 @@ BAN_DAYS = {"1": 1, "7": 7, "30": 30}  # the manage page's choices; anything els
 
 async def remove_member(request: web.Request) -> web.Response:
     me, group, _ = await moderated_group(request)
-    form = await read_form(request, ("member", "ban", "reason", "ban_days"))
+    form = await read_form(request, ("member", "ban", "reason", "ban_days", "remove_data"))
     member = await _member(request, group, form.value("member"))
     ban = form.value("ban") == "1"
     days = BAN_DAYS.get(form.value("ban_days"))
     until = datetime.now(UTC) + timedelta(days=days) if ban and days else None
     try:
         await moderation.remove_member(
-            federating(request), me, group, member, ban=ban, reason=form.value("reason")[:2000], until=until
+            federating(request),
+            me,
+            group,
+            member,
+            ban=ban,
+            reason=form.value("reason")[:2000],
+            until=until,
+            remove_data=ban and form.value("remove_data") == "1",
         )
     except NotAllowed:
         raise web.HTTPBadRequest(text="a moderator cannot remove themselves; leave instead") from None

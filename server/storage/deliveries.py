@@ -9,7 +9,7 @@ from typing import Any
 
 from server.storage import instance_policy
 from server.storage.actors import Db
-from server.storage.pool import Pool, Record
+from server.storage.pool import Pool, Record, affected
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,18 @@ async def reschedule_delivery(db: Db, delivery_id: int, at: datetime, error: str
         at,
         error,
     )
+
+
+async def delay_activity_deliveries(db: Db, activity_ap_id: str, seconds: float) -> int:
+    """Hold back the queued deliveries of a stored outgoing activity for `seconds` (e.g. so
+    one sent right after another reaches each inbox after it); how many."""
+    status = await db.execute(
+        """UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2)
+           WHERE activity_id = (SELECT id FROM outgoing_activities WHERE ap_id = $1) AND state = 'queued'""",
+        activity_ap_id,
+        seconds,
+    )
+    return affected(status)
 
 
 async def release_deliveries(db: Db, delivery_ids: Sequence[int], at: datetime) -> None:

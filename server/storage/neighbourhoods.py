@@ -101,10 +101,11 @@ class GroupPostRow:
     activity: dict[str, Any] | None
     announce_id: str | None
     created_at: datetime
+    queued_update: dict[str, Any] | None = None  # the author's latest Update while queued
 
 
 _POST_COLUMNS = """g.group_id, g.object_id, o.ap_id AS object_ap_id, o.attributed_to AS author_ap_id,
-    g.state, g.activity, g.announce_id, g.created_at"""
+    g.state, g.activity, g.announce_id, g.created_at, g.queued_update"""
 
 
 async def insert_group_post(
@@ -163,6 +164,18 @@ async def decide_group_post(
         announce_id,
     )
     return affected(status) == 1
+
+
+async def keep_queued_update(db: Db, object_ap_id: str, update: dict[str, Any]) -> int:
+    """The author's latest signed Update of a post while it is queued in groups (replacing
+    an earlier one); how many queued rows kept it."""
+    status = await db.execute(
+        """UPDATE group_posts g SET queued_update = $2 FROM objects o
+           WHERE o.id = g.object_id AND o.ap_id = $1 AND g.state = 'queued'""",
+        object_ap_id,
+        update,
+    )
+    return affected(status)
 
 
 async def posts_of_author(db: Db, group_id: int, author_ap_id: str, limit: int) -> list[GroupPostRow]:

@@ -367,3 +367,43 @@ async def test_a_groups_own_announced_delete_removes_a_post_in_it(instance: Inst
         await wait_for(lambda: processed(instance, 3))
         row = await object_store.object_by_ap_id(instance.pool, post["id"])
         assert row is not None and row.deleted_at is not None
+
+
+async def test_our_residents_ban_elsewhere_with_remove_data_removes_our_copies(instance: Instance) -> None:
+    """Lemmy's ban of OUR resident in a remote community (Block with the community as
+    `target`, by a moderator it lists) with `removeData`: our copies of their posts in that
+    community are removed (tombstoned, marked removed in the group); from someone who is not
+    a moderator, or without `removeData`, nothing is removed; no block between accounts."""
+    from server.domain.group_posts import post_to_neighbourhood
+    from server.domain.posts import create_note
+
+    fed = federating(instance)
+    bert = await create_local_actor(instance.pool, instance.settings, kind="Person", username="bert")
+    async with scripted_peer() as peer:
+        mod, mallory = peer.make_actor("mod"), peer.make_actor("mallory")
+        community = lemmy_community(peer, "main", [mod.ap_id])
+        group = await fed.remote.actor(community.ap_id)
+        assert group is not None
+        in_group = [await post_to_neighbourhood(fed, bert, group, f"bericht {i}") for i in range(2)]
+        for post in in_group:
+            await neighbourhood_store.insert_group_post(instance.pool, group.id, post.id, "announced", None, None)
+        elsewhere = await create_note(fed, bert, "op mijn profiel")
+
+        async def states() -> list[str | None]:
+            rows = [await neighbourhood_store.group_post(instance.pool, group.id, p.ap_id) for p in in_group]
+            return [r.state if r else None for r in rows]
+
+        await send(instance, peer, mallory, {**_ban(peer, mallory, bert.ap_id, community.ap_id), "removeData": True})
+        await send(instance, peer, mod, _ban(peer, mod, bert.ap_id, community.ap_id))
+        await wait_for(lambda: processed(instance, 2))
+        assert await states() == ["announced", "announced"]
+
+        await send(instance, peer, mod, {**_ban(peer, mod, bert.ap_id, community.ap_id), "removeData": True})
+        await wait_for(lambda: processed(instance, 3))
+        assert await states() == ["removed", "removed"]
+        for post in in_group:
+            row = await object_store.object_by_ap_id(instance.pool, post.ap_id)
+            assert row is not None and row.deleted_at is not None
+        kept = await object_store.object_by_ap_id(instance.pool, elsewhere.ap_id)
+        assert kept is not None and kept.deleted_at is None
+        assert await _account_blocks(instance) == 0

@@ -17,6 +17,7 @@ import logging
 
 from server.domain.federation_context import Federating
 from server.domain.ical_bridge import bridge_client, sync_due_sources
+from server.listening import first_of, listen_forever
 from server.storage import calendar_sources as source_store
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,6 @@ SOURCES_PER_PASS = 50
 LISTEN_RETRY_FIRST_SECONDS = 1.0
 LISTEN_RETRY_MAX_SECONDS = 60.0
 LISTEN_PING_SECONDS = 60.0  # how often the listening connection is checked
-LISTEN_PING_TIMEOUT = 10.0
 LISTEN_STOP_SECONDS = 5.0
 
 
@@ -55,7 +55,7 @@ async def run_calendar_sync(fed: Federating, stop: asyncio.Event, dsn: str | Non
                 await sync_due_calendars(fed)
             except Exception:
                 log.exception("calendar sync pass failed")
-            await _first_of(stop, wake, timeout=interval)
+            await first_of(stop, wake, timeout=interval)
     finally:
         if listener is not None:
             # it ends by itself once `stop` is set, unless a connection attempt hangs
@@ -75,50 +75,20 @@ async def listen_for_sync_now(
     """Set `wake` on every "sync now" until `stop` is set. A connection that cannot be made
     or is lost (closed, or no longer answering) is logged and made again after 1, 2, 4 …
     seconds, at most LISTEN_RETRY_MAX_SECONDS; after a reconnection one pass runs, for the
-    requests that came while nobody listened. Never raises."""
-    delay = first_retry
-    connected_before = False
-    while not stop.is_set():
-        conn = None
-        lost = asyncio.Event()
-        try:
-            conn = await source_store.listen_for_sync_requests(dsn, wake.set)
-            conn.add_termination_listener(lambda _conn, event=lost: event.set())
-            if connected_before:
-                log.info("calendar sync listening again")
-                wake.set()
-            connected_before = True
-            delay = first_retry
-            while not stop.is_set() and not lost.is_set():
-                await _first_of(stop, lost, timeout=ping_every)
-                if stop.is_set() or lost.is_set():
-                    break
-                if not await source_store.still_listening(conn, LISTEN_PING_TIMEOUT):
-                    lost.set()
-            if not stop.is_set():
-                log.warning("calendar sync lost its listening connection; connecting again")
-        except Exception as exc:
-            log.warning(
-                "calendar sync cannot listen for sync requests; trying again",
-                extra={"error": f"{type(exc).__name__}: {exc}"[:300], "retry_seconds": delay},
-            )
-        finally:
-            if conn is not None and not conn.is_closed():
-                try:
-                    await conn.close(timeout=5)
-                except Exception:
-                    conn.terminate()
-        if stop.is_set():
-            return
-        await _first_of(stop, asyncio.Event(), timeout=delay)
-        delay = min(delay * 2, LISTEN_RETRY_MAX_SECONDS)
+    requests that came while nobody listened. Never raises (server.listening)."""
 
+    def reconnected(again: bool) -> None:
+        if again:
+            wake.set()
 
-async def _first_of(*events: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
-    """Wait until one of `events` is set, or `timeout` seconds."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
+    await listen_forever(
+        lambda: source_store.listen_for_sync_requests(dsn, wake.set),
+        stop,
+        on_connected=reconnected,
+        log=log,
+        name="calendar sync",
+        purpose="sync requests",
+        first_retry=first_retry,
+        retry_max=LISTEN_RETRY_MAX_SECONDS,
+        ping_every=ping_every,
+    )

@@ -18,8 +18,8 @@ import logging
 import time
 
 from federation.http import RequestFailed
+from server.listening import listen_forever
 from server.storage import instance_policy
-from server.storage.calendar_sources import still_listening
 from server.storage.pool import Pool, is_connection_error
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ REFRESH_SECONDS = 15.0
 LISTEN_RETRY_FIRST_SECONDS = 1.0
 LISTEN_RETRY_MAX_SECONDS = 30.0
 LISTEN_PING_SECONDS = 30.0  # how often the listening connection is checked
-LISTEN_PING_TIMEOUT = 10.0
 
 
 class OutgoingPolicy:
@@ -91,50 +90,16 @@ class OutgoingPolicy:
         listening connection that cannot be made or is lost (closed, or no longer
         answering) is logged and made again after 1, 2, 4 … seconds, at most
         LISTEN_RETRY_MAX_SECONDS; each (re)connection forgets the policy too, for changes
-        made while nobody listened. Meanwhile the periodic refresh goes on. Never raises."""
-        delay = first_retry
-        connected_before = False
-        while not stop.is_set():
-            conn = None
-            lost = asyncio.Event()
-            try:
-                conn = await instance_policy.listen_for_policy_changes(dsn, self.forget)
-                conn.add_termination_listener(lambda _conn, event=lost: event.set())
-                self.forget()
-                if connected_before:
-                    log.info("domain policy listening again")
-                connected_before = True
-                delay = first_retry
-                while not stop.is_set() and not lost.is_set():
-                    await _first_of(stop, lost, timeout=ping_every)
-                    if stop.is_set() or lost.is_set():
-                        break
-                    if not await still_listening(conn, LISTEN_PING_TIMEOUT):
-                        lost.set()
-                if not stop.is_set():
-                    log.warning("domain policy lost its listening connection; connecting again")
-            except Exception as exc:
-                log.warning(
-                    "domain policy cannot listen for changes; trying again",
-                    extra={"error": f"{type(exc).__name__}: {exc}"[:300], "retry_seconds": delay},
-                )
-            finally:
-                if conn is not None and not conn.is_closed():
-                    try:
-                        await conn.close(timeout=5)
-                    except Exception:
-                        conn.terminate()
-            if stop.is_set():
-                return
-            await _first_of(stop, timeout=delay)
-            delay = min(delay * 2, LISTEN_RETRY_MAX_SECONDS)
-
-
-async def _first_of(*events: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
-    """Wait until one of `events` is set, or `timeout` seconds."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
+        made while nobody listened. Meanwhile the periodic refresh goes on. Never raises
+        (server.listening)."""
+        await listen_forever(
+            lambda: instance_policy.listen_for_policy_changes(dsn, self.forget),
+            stop,
+            on_connected=lambda _again: self.forget(),
+            log=log,
+            name="domain policy",
+            purpose="changes",
+            first_retry=first_retry,
+            retry_max=LISTEN_RETRY_MAX_SECONDS,
+            ping_every=ping_every,
+        )

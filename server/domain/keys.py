@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
-from activitypub.terms import PUBLIC
 from server.domain.actors import generate_keys
 from server.domain.federation_context import Federating
-from server.domain.neighbourhoods import published_actor_document
-from server.domain.publish import new_activity_id, publish
+from server.domain.neighbourhoods import actor_update
+from server.domain.publish import publish
 from server.storage import actors as actor_store
 from server.storage.actors import ActorRow
 
@@ -32,17 +30,7 @@ async def rotate_keys(fed: Federating, actor: ActorRow) -> str:
             conn, ed_id, actor.id, "ed25519", generated.ed_public_pem, generated.ed_private_pem
         )
     fed.keyring.forget(actor.id)
-    new_keys = await actor_store.keys_of_actor(fed.pool, actor.id)
-    document = await published_actor_document(fed.pool, actor, new_keys, fed.settings)
-    update: dict[str, Any] = {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": new_activity_id(fed.settings),
-        "type": "Update",
-        "actor": actor.ap_id,
-        "object": document,
-        "to": [PUBLIC],
-        "cc": [actor.followers_url or ""],
-    }
+    update = await actor_update(fed.pool, actor, fed.settings)
     async with fed.pool.acquire() as conn, conn.transaction():
         await publish(conn, fed.settings, fed.keyring, actor, update, to_followers=True)
     return rsa_id

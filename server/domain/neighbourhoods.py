@@ -24,7 +24,6 @@ from server.storage import memberships as membership_store
 from server.storage import neighbourhoods as neighbourhood_store
 from server.storage.actors import ActorRow, Db
 from server.storage.neighbourhoods import NeighbourhoodRow
-from server.storage.pool import Connection
 
 MEMBERSHIP_MODES = ("open", "approval", "invitation")
 POSTING_MODES = ("members", "moderated", "open")
@@ -158,11 +157,6 @@ async def create_neighbourhood(
     return refreshed
 
 
-async def _place(conn: Connection, group_id: int) -> JSON | None:
-    hood = await neighbourhood_store.neighbourhood_by_actor_id(conn, group_id)
-    return area_place(hood.area_name, hood.boundary) if hood is not None else None
-
-
 async def actor_place(db: Db, actor: ActorRow) -> JSON | None:
     """A neighbourhood's area as its actor's `location` (None for every other actor)."""
     if actor.kind != "Group":
@@ -177,6 +171,24 @@ async def published_actor_document(db: Db, actor: ActorRow, keys: Sequence[Publi
     return actor_document(actor, keys, settings, place=await actor_place(db, actor))
 
 
+async def actor_update(db: Db, actor: ActorRow, settings: Settings) -> JSON:
+    """Update{actor} carrying the local actor's whole document as GET /actors/{name}
+    serves it now (its current keys; a neighbourhood's with its area), to the public and
+    the actor's followers: what a profile edit, a key rotation, a move or a change of
+    follower approval sends. Read `actor` again after changing it."""
+    keys = await actor_store.keys_of_actor(db, actor.id)
+    document = await published_actor_document(db, actor, keys, settings)
+    return {
+        "@context": document.get("@context", "https://www.w3.org/ns/activitystreams"),
+        "id": new_activity_id(settings),
+        "type": "Update",
+        "actor": actor.ap_id,
+        "object": {k: v for k, v in document.items() if k != "@context"},
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [actor.followers_url or actor.ap_id + "/followers"],
+    }
+
+
 async def update_profile(fed: Federating, editor: ActorRow, group: ActorRow, **profile: Any) -> NeighbourhoodRow:
     """A moderator edits the profile; followers get Update{Group}."""
     changes = validated_changes(profile)
@@ -186,16 +198,7 @@ async def update_profile(fed: Federating, editor: ActorRow, group: ActorRow, **p
         await neighbourhood_store.update_group_actor(conn, group.id, actor_mirror(changes))
         refreshed = await actor_store.actor_by_id(conn, group.id)
         assert refreshed is not None
-        keys = await actor_store.keys_of_actor(conn, group.id)
-        update = {
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": new_activity_id(fed.settings),
-            "type": "Update",
-            "actor": group.ap_id,
-            "object": actor_document(refreshed, keys, fed.settings, place=await _place(conn, group.id)),
-            "to": ["https://www.w3.org/ns/activitystreams#Public"],
-            "cc": [group.followers_url or ""],
-        }
+        update = await actor_update(conn, refreshed, fed.settings)
         await publish(conn, fed.settings, fed.keyring, refreshed, update, to_followers=True)
         hood = await neighbourhood_store.neighbourhood_by_actor_id(conn, group.id)
     assert hood is not None

@@ -3,12 +3,9 @@ federates as Update{Person} (Update{Organization}) carrying the whole actor docu
 
 from __future__ import annotations
 
-from typing import Any
-
-from activitypub.terms import PUBLIC
-from server.convert.to_as import actor_document
 from server.domain.federation_context import Federating
-from server.domain.publish import new_activity_id, publish
+from server.domain.neighbourhoods import actor_update
+from server.domain.publish import publish
 from server.storage import account_admin as account_store
 from server.storage import actors as actor_store
 from server.storage.actors import ActorRow
@@ -34,17 +31,8 @@ async def set_follower_approval(fed: Federating, actor: ActorRow, by_hand: bool)
 
 async def _announce_update(fed: Federating, conn: Connection, actor: ActorRow) -> None:
     """Update{actor} with the document as it is now, to the actor's followers."""
-    found = await actor_store.local_actor_with_keys(conn, actor.username)
-    assert found is not None
-    updated, keys = found
-    document = actor_document(updated, keys, fed.settings)
-    update: dict[str, Any] = {
-        "@context": document.get("@context", "https://www.w3.org/ns/activitystreams"),
-        "id": new_activity_id(fed.settings),
-        "type": "Update",
-        "actor": actor.ap_id,
-        "object": {k: v for k, v in document.items() if k != "@context"},
-        "to": [PUBLIC],
-        "cc": [actor.followers_url or actor.ap_id + "/followers"],
-    }
-    await publish(conn, fed.settings, fed.keyring, updated, update, to_followers=True)
+    updated = await actor_store.actor_by_id(conn, actor.id)
+    assert updated is not None
+    await publish(
+        conn, fed.settings, fed.keyring, updated, await actor_update(conn, updated, fed.settings), to_followers=True
+    )

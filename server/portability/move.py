@@ -20,7 +20,7 @@ from activitypub.terms import PUBLIC
 from server.config import Settings
 from server.domain import posts
 from server.domain.federation_context import Federating
-from server.domain.neighbourhoods import published_actor_document
+from server.domain.neighbourhoods import actor_update
 from server.domain.publish import new_activity_id, publish
 from server.keyring import KeyRing
 from server.storage import actors as actor_store
@@ -130,7 +130,9 @@ async def move_actor(fed: Federating, actor: ActorRow, target_ap_id: str) -> Mov
         await actor_store.set_moved_to(conn, actor.ap_id, target.ap_id)
         moved = await actor_store.actor_by_id(conn, actor.id)
         assert moved is not None
-        await publish(conn, fed.settings, fed.keyring, moved, await _actor_update(conn, fed, moved), inboxes=inboxes)
+        await publish(
+            conn, fed.settings, fed.keyring, moved, await actor_update(conn, moved, fed.settings), inboxes=inboxes
+        )
         await publish(conn, fed.settings, fed.keyring, moved, move, inboxes=inboxes)
         local_moved = 0
         for follower in await actor_store.local_followers(conn, actor.id):
@@ -148,20 +150,6 @@ async def move_actor(fed: Federating, actor: ActorRow, target_ap_id: str) -> Mov
         notice_id=notice,
         invited=invited,
     )
-
-
-async def _actor_update(conn: Connection, fed: Federating, actor: ActorRow) -> dict[str, Any]:
-    keys = await actor_store.keys_of_actor(conn, actor.id)
-    document = await published_actor_document(conn, actor, keys, fed.settings)
-    return {
-        "@context": AS,
-        "id": new_activity_id(fed.settings),
-        "type": "Update",
-        "actor": actor.ap_id,
-        "object": {k: v for k, v in document.items() if k != "@context"},
-        "to": [PUBLIC],
-        "cc": [actor.followers_url or actor.ap_id + "/followers"],
-    }
 
 
 def notice_html(target: ActorRow) -> str:
@@ -249,4 +237,6 @@ async def tell_followers(conn: Connection, fed: Federating, actor: ActorRow) -> 
     """Queue an `Update` of the actor as it is stored now to its followers."""
     updated = await actor_store.actor_by_id(conn, actor.id)
     assert updated is not None
-    await publish(conn, fed.settings, fed.keyring, updated, await _actor_update(conn, fed, updated), to_followers=True)
+    await publish(
+        conn, fed.settings, fed.keyring, updated, await actor_update(conn, updated, fed.settings), to_followers=True
+    )
